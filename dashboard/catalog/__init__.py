@@ -1,0 +1,1 @@
+"""The store catalog: products, variations, import/export, outbound pushes."""

@@ -1,0 +1,6 @@
+"""Every table, imported here so the metadata is complete."""
+
+from dashboard.models.settings import Setting
+from dashboard.models.sync import ApiCall, Claim, JobRun, SyncItem
+
+__all__ = ["ApiCall", "Claim", "JobRun", "Setting", "SyncItem"]

@@ -1,0 +1,1 @@
+"""Orders: import from Plugg.to, approval and cancellation, invoice, tracking."""

@@ -1,0 +1,1 @@
+"""Plugg.to HTTP client and payloads. Knows HTTP and JSON only."""

@@ -1,0 +1,1 @@
+"""Jobs, per-item sync state, the run wrapper and the scheduler."""
