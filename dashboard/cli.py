@@ -36,6 +36,7 @@ class Runtime:
     data_dir: Path | None
     demo: bool
     verbose: bool
+    serving: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     _app: Flask | None = None
 
@@ -50,7 +51,9 @@ class Runtime:
         data_dir = self.resolved_data_dir()
         level = logging.DEBUG if self.verbose else logging.INFO
         try:
-            configure_logging(data_dir / "logs", level)
+            # Commands keep the console for their own output; serving shows INFO.
+            console = level if self.serving else logging.WARNING
+            configure_logging(data_dir / "logs", level, console)
             app = create_app({"DATA_DIR": data_dir, **self.overrides})
             open_storage(app)
             with app.app_context():
@@ -107,6 +110,7 @@ def cli(ctx, data_dir, host, port, demo, verbose) -> None:
     if ctx.invoked_subcommand is None:
         from dashboard.server import serve
 
+        runtime.serving = True
         sys.exit(serve(runtime))
 
 

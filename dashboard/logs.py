@@ -54,8 +54,12 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(log_dir: Path | None, level: int = logging.INFO) -> None:
-    """Log to the console and, when given a folder, to a rotating file."""
+def configure_logging(
+    log_dir: Path | None,
+    level: int = logging.INFO,
+    console_level: int = logging.INFO,
+) -> None:
+    """Log to the console (stderr) and, when given a folder, to a rotating file."""
     root = logging.getLogger()
     root.setLevel(level)
     for handler in list(root.handlers):
@@ -63,7 +67,9 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO) -> None:
             root.removeHandler(handler)
             handler.close()
 
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    console = logging.StreamHandler()
+    console.setLevel(console_level)
+    handlers: list[logging.Handler] = [console]
     if log_dir is not None:
         log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         handlers.append(
@@ -82,3 +88,4 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO) -> None:
 
     logging.getLogger("waitress.queue").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

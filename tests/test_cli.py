@@ -1,0 +1,103 @@
+"""run.py commands: configure, status, sync, and their exit codes."""
+
+import json
+
+import pytest
+
+from dashboard.cli import cli
+from tests.conftest import CREDENTIALS
+
+CONFIGURE = [
+    "configure",
+    "--client-id",
+    CREDENTIALS["client_id"],
+    "--client-secret",
+    CREDENTIALS["client_secret"],
+    "--api-user",
+    CREDENTIALS["api_user"],
+    "--api-secret",
+    CREDENTIALS["api_secret"],
+    "--domain",
+    "minhaloja.com.br",
+]
+
+
+@pytest.fixture
+def run(cli_runner, tmp_path):
+    def invoke(*args):
+        return cli_runner.invoke(cli, ["--data-dir", str(tmp_path), *args])
+
+    return invoke
+
+
+def test_configure_saves_the_credentials_and_domain(run):
+    result = run(*CONFIGURE)
+
+    assert result.exit_code == 0, result.output
+    assert "Configurações salvas." in result.output
+    report = json.loads(run("status", "--json").stdout)
+    assert report["configuration"]["missing"] == []
+
+
+def test_configure_rejects_a_bad_domain_with_exit_code_2(run):
+    result = run("configure", "--domain", "http://loja")
+
+    assert result.exit_code == 2
+    assert "Erro de configuração" in result.output
+
+
+def test_configure_without_values_and_no_terminal_is_a_config_error(run):
+    result = run("configure")
+
+    assert result.exit_code == 2
+
+
+def test_status_without_credentials_exits_with_2(run):
+    result = run("status", "--json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert "Client ID" in report["configuration"]["missing"]
+    assert set(report["jobs"]) == {"products", "prices", "stock", "orders"}
+    assert report["jobs"]["stock"]["interval_minutes"] == 5
+
+
+def test_status_as_text_is_in_portuguese(run):
+    run(*CONFIGURE)
+
+    result = run("status")
+
+    assert result.exit_code == 0
+    assert "Estoque: automática a cada 5 min; nunca executada" in result.output
+
+
+def test_sync_without_configuration_exits_with_2(run):
+    result = run("sync", "stock")
+
+    assert result.exit_code == 2
+    assert "faltam" in result.output
+
+
+def test_sync_rejects_an_unknown_job(run):
+    result = run("sync", "everything")
+
+    assert result.exit_code == 2
+    assert "everything" in result.output
+
+
+def test_a_bad_api_url_in_the_environment_is_a_config_error(run, monkeypatch):
+    monkeypatch.setenv("PLUGGTO_API_URL", "ftp://api.plugg.to")
+
+    result = run("status")
+
+    assert result.exit_code == 2
+    assert "PLUGGTO_API_URL" in result.output
+
+
+def test_a_bad_store_domain_in_the_environment_is_a_config_error(run, monkeypatch):
+    monkeypatch.setenv("STORE_DOMAIN", "not a domain")
+
+    result = run("status")
+
+    assert result.exit_code == 2
+    assert "STORE_DOMAIN" in result.output
