@@ -1,0 +1,173 @@
+"""Read and write catalog spreadsheets: CSV (``,`` or ``;``) and XLSX.
+
+Reading streams the rows (a file can be read more than once) so a 50,000-row
+catalog never sits whole in memory. CSV may come from Brazilian Excel: with
+``;``, with or without a BOM, in UTF-8 or Windows Latin-1.
+"""
+
+import codecs
+import csv
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+FORMATS = (".csv", ".xlsx")
+DELIMITERS = (";", ",", "\t")
+SAMPLE_BYTES = 1 << 16
+# Excel cells beyond this length are cut by Excel itself; keep ours intact.
+CSV_FIELD_LIMIT = 1 << 24
+
+
+class SheetError(ValueError):
+    """A file that cannot be read as a spreadsheet; the message is in pt-BR."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """An opened spreadsheet: its header and a way to stream its rows."""
+
+    path: Path
+    kind: str  # "csv" | "xlsx"
+    header: list[str]
+    encoding: str = ""
+    delimiter: str = ""
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """Yield (row number as Excel shows it, cells) after the header."""
+        if self.kind == "csv":
+            yield from _csv_rows(self.path, self.encoding, self.delimiter)
+        else:
+            yield from _xlsx_rows(self.path)
+
+
+def format_of(name: str) -> str:
+    """Return "csv" or "xlsx" for a file name, or raise SheetError."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        raise SheetError("Formato não suportado: envie um arquivo .csv ou .xlsx.")
+    return suffix[1:]
+
+
+def open_sheet(path: Path, name: str | None = None) -> Sheet:
+    """Open a CSV or XLSX file and read its header."""
+    kind = format_of(name or path.name)
+    if kind == "csv":
+        return _open_csv(path)
+    return _open_xlsx(path)
+
+
+# CSV ----------------------------------------------------------------------------
+
+
+def _open_csv(path: Path) -> Sheet:
+    encoding = detect_encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
+    if not first_line.strip():
+        raise SheetError("O arquivo está vazio ou a primeira linha não tem colunas.")
+
+    delimiter = max(DELIMITERS, key=first_line.count)
+    header = next(csv.reader([first_line], delimiter=delimiter))
+    return Sheet(path, "csv", normalize_header(header), encoding, delimiter)
+
+
+def detect_encoding(path: Path) -> str:
+    """Return "utf-8-sig" when the whole file is UTF-8, else "cp1252"."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(SAMPLE_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str):
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    # cp1252 leaves five bytes undefined; never fail on them.
+    errors = "replace" if encoding == "cp1252" else "strict"
+    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        # Excel numbers records, not lines: a quoted cell may span lines.
+        yield from enumerate(reader, start=2)
+
+
+# XLSX ---------------------------------------------------------------------------
+
+
+def _load(path: Path):
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles it does not know; they do not matter.
+            warnings.simplefilter("ignore")
+            return load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
+        raise SheetError(
+            "Não foi possível ler a planilha .xlsx (arquivo corrompido ou de "
+            "outro formato)."
+        ) from error
+
+
+def _open_xlsx(path: Path) -> Sheet:
+    workbook = _load(path)
+    try:
+        sheet = workbook.worksheets[0]
+        header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+    finally:
+        workbook.close()
+    if not header or not any(cell not in (None, "") for cell in header):
+        raise SheetError("A planilha está vazia ou a primeira linha não tem colunas.")
+    return Sheet(path, "xlsx", normalize_header(header))
+
+
+def _xlsx_rows(path: Path):
+    workbook = _load(path)
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(min_row=2, values_only=True)
+        for number, cells in enumerate(rows, start=2):
+            yield number, list(cells)
+    finally:
+        workbook.close()
+
+
+def normalize_header(cells: Iterable[Any]) -> list[str]:
+    """Return column names trimmed and in lower case."""
+    names = []
+    for cell in cells:
+        text = "" if cell is None else str(cell)
+        names.append(text.replace("\ufeff", "").strip().lower())
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+# Writing ------------------------------------------------------------------------
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """Write a UTF-8 CSV (with BOM, so Excel shows accents) separated by ``,``."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if cell is None else cell for cell in row])
+
+
+def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """Write an XLSX with one sheet, streaming the rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Produtos")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
