@@ -15,7 +15,7 @@ _secrets_lock = threading.Lock()
 _PATTERNS = [
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
     re.compile(
-        r"((?:access_token|refresh_token|client_secret|password)"
+        r"((?:access_token|refresh_token|client_secret|password|\w*cpf|\w*cnpj)"
         r"[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+",
         re.IGNORECASE,
     ),

@@ -293,6 +293,7 @@ class PluggtoClient:
         *,
         status: str | None = None,
         created: tuple[str, str] | None = None,
+        modified: tuple[str, str] | None = None,
         limit: int = ORDER_PAGE_LIMIT,
     ) -> Iterator[dict]:
         """Yield every order matching the filters, each once, page by page."""
@@ -301,6 +302,8 @@ class PluggtoClient:
             params["status"] = status
         if created:
             params["created"] = f"{created[0]}to{created[1]}"
+        if modified:
+            params["modified"] = f"{modified[0]}to{modified[1]}"
 
         seen: set[str] = set()
         while True:
@@ -318,10 +321,12 @@ class PluggtoClient:
         result = self.request("GET", f"/orders/{quote(order_id, safe='')}")
         return _unwrap(result.data, "Order")
 
-    def update_order(self, order_id: str, changes: dict) -> ApiResult:
+    def update_order(
+        self, order_id: str, changes: dict, *, idempotent: bool = True
+    ) -> ApiResult:
         """Send a partial order update (status, external, shipments)."""
         path = f"/orders/{quote(order_id, safe='')}"
-        return self.request("PUT", path, json_body=changes)
+        return self.request("PUT", path, json_body=changes, idempotent=idempotent)
 
     def _order_page(self, params: dict) -> list[dict]:
         data = self.request("GET", "/orders", params=dict(params)).data

@@ -1,0 +1,123 @@
+"""What the merchant does to an order, shared by the order page and the CLI."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from dashboard.extensions import db
+from dashboard.models.orders import Order
+from dashboard.models.sync import STATE_FAILED, STATE_IGNORED, SyncItem
+from dashboard.models.types import utcnow
+from dashboard.orders import intake, status
+from dashboard.orders.jobs import send_now
+from dashboard.orders.nfe import Invoice
+from dashboard.orders.pushes import PushResult, record_invoice, record_tracking
+from dashboard.orders.records import PUSH_KINDS
+from dashboard.orders.tracking import Tracking
+from dashboard.sync import state
+
+CONFIG_KINDS = ("config", "credentials")
+
+
+class ActionRefused(Exception):
+    """The order cannot take this action now; the message is pt-BR."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of an action: whether everything went through, and why."""
+
+    ok: bool
+    messages: list[str]
+    config_problem: bool = False
+
+
+def edit_problem(order: Order) -> str | None:
+    """Say why NF-e and tracking cannot be entered for an order, or None."""
+    if order.canceled_at is not None:
+        return "Pedido cancelado: não é possível informar NF-e ou rastreio."
+    if order.hold_reason:
+        return (
+            "Pedido aguardando mapeamento de SKU: cadastre o produto no catálogo "
+            "antes de faturar."
+        )
+    rank = status.rank(order.status)
+    if rank is not None and rank < status.PAID_RANK:
+        return (
+            "Pedido aguardando pagamento: NF-e e rastreio ficam disponíveis "
+            "depois da aprovação."
+        )
+    return None
+
+
+def save_invoice(order: Order, invoice: Invoice) -> Outcome:
+    """Store a validated NF-e and send it to Plugg.to right away."""
+    _check(order)
+    record_invoice(order, invoice)
+    _make_due(order.pluggto_id, ("invoice",))
+    db.session.commit()
+    return _pushed(order.pluggto_id, "NF-e salva.")
+
+
+def save_tracking(order: Order, tracking: Tracking) -> Outcome:
+    """Store validated tracking data and send it to Plugg.to right away."""
+    _check(order)
+    record_tracking(order, tracking)
+    _make_due(order.pluggto_id, ("tracking",))
+    db.session.commit()
+    return _pushed(order.pluggto_id, "Rastreio salvo.")
+
+
+def retry_order(order: Order) -> Outcome:
+    """Try again every failed step of an order now."""
+    _make_due(order.pluggto_id, PUSH_KINDS)
+    db.session.commit()
+    messages = []
+    if order.hold_reason:
+        released = intake.try_release(order, utcnow())
+        if released is None:
+            return Outcome(
+                False, [f"{order.hold_reason}. Cadastre o SKU e tente de novo."]
+            )
+        messages.append("Mapeamento resolvido: pedido importado e estoque reservado.")
+    outcome = _pushed(order.pluggto_id, "")
+    return Outcome(outcome.ok, messages + outcome.messages)
+
+
+def _check(order: Order) -> None:
+    problem = edit_problem(order)
+    if problem:
+        raise ActionRefused(problem)
+
+
+def _make_due(pluggto_id: str, kinds: Iterable[str]) -> None:
+    """Turn failed or ignored items of an order back to pending (no commit)."""
+    ids = db.session.scalars(
+        select(SyncItem.id).where(
+            SyncItem.group_key == pluggto_id,
+            SyncItem.kind.in_(kinds),
+            SyncItem.state.in_((STATE_FAILED, STATE_IGNORED)),
+        )
+    ).all()
+    if ids:
+        state.retry(ids)
+
+
+def _pushed(pluggto_id: str, saved: str) -> Outcome:
+    results = send_now(pluggto_id)
+    if not results and saved:
+        return Outcome(True, ["Sem mudanças: o Plugg.to já tem estes dados."])
+    if not results:
+        return Outcome(True, ["Nada pendente de envio para este pedido."])
+    messages = [saved] if saved else []
+    messages.extend(_describe(result) for result in results)
+    config = any(result.kind in CONFIG_KINDS for result in results)
+    ok = all(result.ok or result.waiting for result in results)
+    return Outcome(ok, messages, config)
+
+
+def _describe(result: PushResult) -> str:
+    if result.ok or result.waiting or result.kind not in PUSH_KINDS:
+        return result.message
+    return f"{result.message} Fica na lista de Falhas e será tentado de novo."

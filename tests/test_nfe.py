@@ -1,0 +1,166 @@
+"""NF-e access key checks, invoice validation and XML reading."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dashboard.orders.nfe import (
+    NfeXmlError,
+    check_digit,
+    clean_key,
+    key_error,
+    read_xml,
+    validate_invoice,
+)
+from tests.orders_factories import nfe_key
+
+NOW = datetime(2024, 5, 20, 15, 0, tzinfo=UTC)
+NS = "http://www.portalfiscal.inf.br/nfe"
+
+
+def validate(**overrides):
+    fields = {
+        "key": nfe_key(1, 1234),
+        "number": "1234",
+        "series": "1",
+        "issued_at": "2024-05-10T15:30",
+        "link": "",
+    }
+    fields.update(overrides)
+    return validate_invoice(now=NOW, **fields)
+
+
+def spaced(key: str) -> str:
+    groups = [key[i : i + 4] for i in range(0, 44, 4)]
+    return " ".join(groups[:5]) + "." + ".".join(groups[5:])
+
+
+@pytest.mark.parametrize(
+    ("first_43", "digit"),
+    [
+        ("0" * 43, 0),
+        ("0" * 42 + "1", 9),  # 1 x 2 = 2 -> 11 - 2
+        ("0" * 41 + "10", 8),  # 1 x 3 = 3 -> 11 - 3
+        ("0" * 34 + "1" + "0" * 8, 9),  # the weights restart at 2 after 9
+        ("0" * 35 + "5" + "0" * 7, 0),  # 5 x 9 = 45, remainder 1 -> 0
+    ],
+)
+def test_the_check_digit_is_mod_11_with_weights_2_to_9(first_43, digit):
+    assert check_digit(first_43) == digit
+
+
+def test_it_accepts_a_key_typed_with_spaces_and_dots():
+    invoice, errors = validate(key=spaced(nfe_key(1, 1234)))
+
+    assert errors == {}
+    assert invoice.key == nfe_key(1, 1234)
+    assert invoice.issued_at == datetime(2024, 5, 10, 18, 30, tzinfo=UTC)
+
+
+def test_clean_key_removes_only_spaces_and_dots():
+    assert clean_key(" 12.34 5 ") == "12345"
+
+
+def test_it_refuses_a_wrong_check_digit():
+    key = nfe_key(1, 1234)
+    wrong = key[:43] + str((int(key[43]) + 1) % 10)
+
+    invoice, errors = validate(key=wrong)
+
+    assert invoice is None
+    assert "dígito verificador" in errors["key"]
+
+
+def test_it_refuses_a_key_with_43_digits():
+    _, errors = validate(key=nfe_key(1, 1234)[:43])
+
+    assert errors["key"] == "A chave deve ter 44 dígitos; esta tem 43."
+
+
+def test_it_refuses_letters_in_the_key():
+    assert "só números" in key_error("A" * 44)
+
+
+def test_it_refuses_a_number_that_disagrees_with_the_key():
+    _, errors = validate(number="1235")
+
+    assert errors == {"number": "Não confere com a chave, que indica o número 1234."}
+
+
+def test_it_refuses_a_series_that_disagrees_with_the_key():
+    _, errors = validate(series="2")
+
+    assert errors == {"series": "Não confere com a chave, que indica a série 1."}
+
+
+def test_leading_zeros_in_number_and_series_still_agree():
+    invoice, errors = validate(number="000001234", series="001")
+
+    assert errors == {}
+    assert (invoice.number, invoice.series) == ("1234", "1")
+
+
+def test_it_refuses_an_issue_date_in_the_future():
+    tomorrow = (NOW + timedelta(days=1)).strftime("%d/%m/%Y")
+
+    _, errors = validate(issued_at=tomorrow)
+
+    assert errors == {"issued_at": "A data de emissão não pode estar no futuro."}
+
+
+def test_it_refuses_an_unreadable_date_and_a_bad_link():
+    _, errors = validate(issued_at="ontem", link="javascript:alert(1)")
+
+    assert set(errors) == {"issued_at", "link"}
+
+
+def test_it_asks_for_every_missing_field():
+    _, errors = validate(key="", number="", series="", issued_at="")
+
+    assert set(errors) == {"key", "number", "series", "issued_at"}
+
+
+def nfe_xml(key: str, number="1234", series="1", issued="2024-05-10T15:30:00-03:00"):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<nfeProc xmlns="{NS}" versao="4.00">
+  <NFe xmlns="{NS}">
+    <infNFe Id="NFe{key}" versao="4.00">
+      <ide><cUF>35</cUF><serie>{series}</serie><nNF>{number}</nNF>
+        <dhEmi>{issued}</dhEmi></ide>
+    </infNFe>
+  </NFe>
+  <protNFe versao="4.00"><infProt><chNFe>{key}</chNFe></infProt></protNFe>
+</nfeProc>""".encode()
+
+
+def test_it_reads_key_number_series_and_date_from_the_xml():
+    fields = read_xml(nfe_xml(nfe_key(1, 1234)))
+
+    assert fields.key == nfe_key(1, 1234)
+    assert (fields.number, fields.series) == ("1234", "1")
+    assert fields.issued_at == datetime(2024, 5, 10, 18, 30, tzinfo=UTC)
+
+
+def test_it_takes_the_key_from_the_protocol_when_the_id_is_missing():
+    xml = nfe_xml(nfe_key(1, 1234)).replace(
+        f'Id="NFe{nfe_key(1, 1234)}" '.encode(), b""
+    )
+
+    assert read_xml(xml).key == nfe_key(1, 1234)
+
+
+def test_it_refuses_xml_with_entities():
+    bomb = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol">]>
+<nfeProc><lol>&lol;</lol></nfeProc>"""
+
+    with pytest.raises(NfeXmlError):
+        read_xml(bomb)
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"not xml", b"<nfeProc xmlns='x'><other/></nfeProc>"]
+)
+def test_it_refuses_files_that_are_not_an_nfe(data):
+    with pytest.raises(NfeXmlError):
+        read_xml(data)

@@ -1,0 +1,181 @@
+"""run.py orders / invoice / ship: output, exit codes, validation, pushes."""
+
+import json
+
+import pytest
+
+from dashboard.cli import cli
+from dashboard.models.types import utcnow
+from dashboard.orders import intake
+from dashboard.pluggto.orders import parse_order
+from tests.conftest import API
+from tests.orders_factories import (
+    make_product,
+    mock_get,
+    mock_put,
+    nfe_key,
+    order_json,
+    order_of,
+)
+from tests.test_nfe import nfe_xml
+
+
+@pytest.fixture
+def run(app, cli_runner, monkeypatch):
+    """Invoke run.py on the same data folder as the test app."""
+    monkeypatch.setenv("PLUGGTO_API_URL", API)
+
+    def invoke(*args):
+        data_dir = str(app.config["DATA_DIR"])
+        return cli_runner.invoke(cli, ["--data-dir", data_dir, *args])
+
+    return invoke
+
+
+@pytest.fixture
+def orders(configured):
+    make_product("CAM-01", quantity=10)
+    intake.ingest(parse_order(order_json("p1")), utcnow())
+    intake.ingest(parse_order(order_json("h1", lines=[("XYZ", 1, "9.00")])), utcnow())
+
+
+def invoice_args(**overrides) -> list[str]:
+    values = {
+        "--key": nfe_key(1, 1234),
+        "--number": "1234",
+        "--series": "1",
+        "--date": "10/05/2024",
+    }
+    values.update(overrides)
+    return [part for pair in values.items() for part in pair]
+
+
+def test_orders_json_lists_status_sync_and_totals(run, orders):
+    result = run("orders", "--json")
+
+    rows = {row["pluggto_id"]: row for row in json.loads(result.stdout)}
+    assert rows["p1"]["number"] == 1001
+    assert rows["p1"]["status_label"] == "aprovado"
+    assert rows["p1"]["total"] == "65.00"
+    assert rows["h1"]["sync"] == "held"
+    assert "payer_cpf" not in result.stdout and "12345678909" not in result.stdout
+    assert result.exit_code == 1
+
+
+def test_orders_text_output_is_in_portuguese_and_exit_0_when_all_is_well(
+    run, configured
+):
+    make_product("CAM-01")
+    intake.ingest(parse_order(order_json("p1")), utcnow())
+
+    result = run("orders", "--status", "approved")
+
+    assert result.exit_code == 0
+    assert "1001  p1  MercadoLivre  aprovado  envio pendente  R$ 65,00" in result.output
+
+
+def test_orders_without_any_says_so(run, configured):
+    result = run("orders")
+
+    assert (result.exit_code, result.output.strip()) == (0, "Nenhum pedido.")
+
+
+def test_invoice_validates_stores_and_sends_by_store_number(run, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+
+    result = run("invoice", "1001", *invoice_args())
+
+    assert result.exit_code == 0, result.output
+    assert "NF-e 1234 enviada ao Plugg.to." in result.output
+    assert put.last_request.json()["shipments"][0]["nfe_key"] == nfe_key(1, 1234)
+    assert order_of("p1").invoice_sent_at is not None
+
+
+def test_invoice_refuses_bad_fields_with_pt_br_messages_and_exit_1(run, orders):
+    result = run("invoice", "p1", *invoice_args(**{"--key": "123", "--series": "x"}))
+
+    assert result.exit_code == 1
+    assert "Chave: A chave deve ter 44 dígitos; esta tem 3." in result.output
+    assert "Série: Use só números" in result.output
+    assert order_of("p1").nfe_key is None
+
+
+def test_invoice_reads_the_xml(run, orders, api, tmp_path):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    xml = tmp_path / "nota.xml"
+    xml.write_bytes(nfe_xml(nfe_key(1, 1234)))
+
+    result = run("invoice", "p1", "--xml", str(xml))
+
+    assert result.exit_code == 0, result.output
+    assert order_of("p1").nfe_number == "1234"
+
+
+def test_invoice_with_an_unreadable_xml_exits_1(run, orders, tmp_path):
+    xml = tmp_path / "nota.xml"
+    xml.write_bytes(b"<nope")
+
+    result = run("invoice", "p1", "--xml", str(xml))
+
+    assert result.exit_code == 1
+    assert "XML:" in result.output
+
+
+def test_invoice_not_accepted_by_plugg_exits_1_and_stays_for_retry(run, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1", status_code=422, json={"details": "Nota inválida"})
+
+    result = run("invoice", "p1", *invoice_args())
+
+    assert result.exit_code == 1
+    assert "Nota inválida" in result.output
+    assert "Falhas" in result.output
+    assert order_of("p1").nfe_key == nfe_key(1, 1234)
+
+
+def test_invoice_for_an_unknown_order_exits_1(run, orders):
+    result = run("invoice", "9999", *invoice_args())
+
+    assert result.exit_code == 1
+    assert "Pedido 9999 não encontrado" in result.output
+
+
+def test_invoice_for_a_held_order_is_refused(run, orders):
+    result = run("invoice", "h1", *invoice_args())
+
+    assert result.exit_code == 1
+    assert "aguardando mapeamento" in result.output
+
+
+def test_invoice_without_credentials_is_saved_and_exits_2(run, app):
+    make_product("CAM-01")
+    intake.ingest(parse_order(order_json("p1")), utcnow())
+
+    result = run("invoice", "p1", *invoice_args())
+
+    assert result.exit_code == 2
+    assert "Credenciais do Plugg.to incompletas" in result.output
+    assert order_of("p1").nfe_key == nfe_key(1, 1234)
+
+
+def test_ship_sends_tracking_with_the_correios_url(run, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+
+    result = run("ship", "p1", "--carrier", "Correios", "--code", "AA123456789BR")
+
+    shipment = put.last_request.json()["shipments"][0]
+    assert result.exit_code == 0, result.output
+    assert shipment["id"] == "ship-1"
+    assert "rastreamento.correios.com.br" in shipment["track_url"]
+
+
+def test_ship_refuses_a_future_date(run, orders):
+    result = run(
+        "ship", "p1", "--carrier", "Jadlog", "--code", "X1", "--date", "01/01/2999"
+    )
+
+    assert result.exit_code == 1
+    assert "Data: A data de envio não pode estar no futuro." in result.output

@@ -1,0 +1,382 @@
+"""Pedidos: list, filters, order page, NF-e and tracking forms, retry."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from dashboard.extensions import db
+from dashboard.models.sync import SyncItem
+from dashboard.models.types import utcnow
+from dashboard.orders import intake
+from dashboard.orders.dates import STORE_TIMEZONE
+from dashboard.pluggto.orders import parse_order
+from tests.orders_factories import (
+    make_product,
+    mock_get,
+    mock_put,
+    nfe_key,
+    order_json,
+    order_of,
+)
+from tests.test_nfe import nfe_xml
+
+
+@pytest.fixture
+def orders(configured):
+    make_product("CAM-01", quantity=10)
+    for pid, status, channel in (
+        ("p1", "approved", "MercadoLivre"),
+        ("p2", "pending", "Amazon"),
+        ("p3", "approved", "Amazon"),
+    ):
+        data = order_json(pid, status=status, channel=channel)
+        intake.ingest(parse_order(data), utcnow())
+    intake.ingest(parse_order(order_json("p4", total=1.0)), utcnow())
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def local_now() -> str:
+    return (
+        (utcnow() - timedelta(hours=1))
+        .astimezone(STORE_TIMEZONE)
+        .strftime("%Y-%m-%dT%H:%M")
+    )
+
+
+def invoice_form(**overrides) -> dict:
+    data = {
+        "key": nfe_key(1, 1234),
+        "number": "1234",
+        "series": "1",
+        "issued_at": local_now(),
+        "link": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def item_state(kind: str, key: str) -> str | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(SyncItem.state).where(SyncItem.kind == kind, SyncItem.key == key)
+    )
+
+
+# List ----------------------------------------------------------------------
+
+
+def test_the_list_shows_store_number_marketplace_buyer_total_and_badges(client, orders):
+    page = body(client.get("/pedidos/"))
+
+    assert "1001" in page and "p1" in page
+    assert "MercadoLivre" in page
+    assert "Maria" in page and "Souza" not in page
+    assert "R$ 65,00" in page
+    assert "aprovado" in page and "pendente" in page
+    assert "envio pendente" in page
+
+
+def test_the_list_filters_by_status(client, orders):
+    page = body(client.get("/pedidos/?status=pending"))
+
+    assert 'id="order-1002"' in page
+    assert 'id="order-1001"' not in page
+
+
+def test_the_list_filters_by_marketplace(client, orders):
+    page = body(client.get("/pedidos/?marketplace=Amazon"))
+
+    assert 'id="order-1002"' in page and 'id="order-1003"' in page
+    assert 'id="order-1001"' not in page
+
+
+def test_the_list_filters_orders_that_need_attention(client, orders):
+    page = body(client.get("/pedidos/?atencao=1"))
+
+    assert 'id="order-1004"' in page
+    assert 'id="order-1001"' not in page
+    assert "totais não conferem" in page
+
+
+def test_an_htmx_filter_returns_only_the_list(client, orders):
+    response = client.get("/pedidos/?status=pending", headers={"HX-Request": "true"})
+
+    assert body(response).startswith('<div id="orders-list">')
+    assert "<html" not in body(response)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_list_is_paginated(client, orders, monkeypatch):
+    from dashboard.orders import queries
+
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.order_page, "__defaults__", (2,))
+
+    first = body(client.get("/pedidos/"))
+    second = body(client.get("/pedidos/?pagina=2"))
+
+    assert "Página 1 de 2" in first and 'id="order-1004"' in first
+    assert 'id="order-1001"' in second and 'id="order-1004"' not in second
+
+
+def test_an_empty_list_says_so(client, configured):
+    assert "Nenhum pedido importado ainda" in body(client.get("/pedidos/"))
+
+
+# Order page ----------------------------------------------------------------
+
+
+def test_the_order_page_shows_items_totals_delivery_and_timeline(client, orders):
+    page = body(client.get("/pedidos/p1"))
+
+    assert "Pedido 1001" in page
+    assert "CAM-01" in page and "R$ 50,00" in page
+    assert "Rua das Flores" in page and "CEP 01001000" in page
+    assert "Cartão de crédito em 3x" in page
+    assert "Pedido importado do Plugg.to" in page
+
+
+def test_the_order_page_never_shows_the_full_cpf_or_email(client, orders):
+    page = body(client.get("/pedidos/p1"))
+
+    assert "123.456.789-09" not in page and "12345678909" not in page
+    assert "***.456.789-**" in page
+    assert "maria@example.com" not in page and "m***@example.com" in page
+
+
+def test_the_order_page_warns_of_a_totals_mismatch(client, orders):
+    page = body(client.get("/pedidos/p4"))
+
+    assert "Os totais não conferem" in page
+
+
+def test_the_order_page_is_found_by_store_number(client, orders):
+    assert "Pedido 1002" in body(client.get("/pedidos/1002"))
+
+
+def test_an_unknown_order_is_404(client, orders):
+    assert client.get("/pedidos/nao-existe").status_code == 404
+
+
+def test_an_order_that_failed_to_import_has_a_page_with_its_reason(client, configured):
+    from dashboard.orders.jobs import _record_bad_data
+
+    class Quiet:
+        def failed(self, *args):
+            pass
+
+    _record_bad_data(
+        Quiet(), {"id": "bad1", "channel": "Shopee"}, ValueError("x"), utcnow()
+    )
+
+    page = body(client.get("/pedidos/bad1"))
+
+    assert "ainda não foi importado" in page
+    assert "Pedido com dados inválidos" in page
+
+
+def test_a_held_order_shows_its_reason_and_no_forms(client, configured):
+    intake.ingest(parse_order(order_json("h1", lines=[("XYZ", 1, "10.00")])), utcnow())
+
+    page = body(client.get("/pedidos/h1"))
+
+    assert "Aguardando mapeamento: SKU XYZ desconhecido" in page
+    assert "Salvar e enviar NF-e" not in page
+    assert "Tentar novamente" in page
+
+
+# Invoice -------------------------------------------------------------------
+
+
+def test_a_bad_invoice_shows_pt_br_errors_next_to_the_fields(post, orders):
+    response = post("/pedidos/p1/nfe", invoice_form(key="123", number="99"))
+
+    page = body(response)
+    assert response.status_code == 422
+    assert 'id="key-error"' in page and "44 dígitos" in page
+    assert order_of("p1").nfe_key is None
+
+
+def test_a_series_mismatch_is_shown_next_to_the_series(post, orders):
+    page = body(post("/pedidos/p1/nfe", invoice_form(series="2")))
+
+    assert 'id="series-error">Não confere com a chave, que indica a série 1.' in page
+
+
+def test_an_invoice_is_saved_sent_and_redirected(post, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+
+    response = post(
+        "/pedidos/p1/nfe", invoice_form(key=" 3524." + nfe_key(1, 1234)[4:])
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/pedidos/p1")
+    assert put.last_request.json()["shipments"][0]["id"] == "ship-1"
+    assert order_of("p1").invoice_sent_at is not None
+    assert item_state("invoice", "p1") == "ok"
+
+
+def test_an_invoice_sent_through_htmx_returns_the_order_fragment(post, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+
+    response = post("/pedidos/p1/nfe", invoice_form(), htmx=True)
+
+    page = body(response)
+    assert response.status_code == 200
+    assert page.startswith('<div id="order-detail">')
+    assert "NF-e enviada" in page
+    assert 'hx-swap-oob="true"' in page
+
+
+def test_a_failed_invoice_push_is_saved_and_shown_with_retry(post, client, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1", status_code=422, json={"details": "NF-e recusada"})
+
+    post("/pedidos/p1/nfe", invoice_form())
+    page = body(client.get("/pedidos/p1"))
+
+    assert order_of("p1").nfe_key == nfe_key(1, 1234)
+    assert item_state("invoice", "p1") == "failed"
+    assert "NF-e recusada" in page
+    assert "Tentar novamente" in page
+
+
+def test_retry_sends_a_failed_invoice_again(post, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1", status_code=500, json={})
+    post("/pedidos/p1/nfe", invoice_form())
+    mock_put(api, "p1")
+
+    response = post("/pedidos/p1/tentar", htmx=True)
+
+    assert response.status_code == 200
+    assert item_state("invoice", "p1") == "ok"
+    assert "NF-e 1234 enviada ao Plugg.to." in body(response)
+
+
+def test_the_xml_upload_fills_the_invoice_form(post, orders):
+    xml = nfe_xml(nfe_key(1, 1234))
+
+    response = post(
+        "/pedidos/p1/nfe/xml",
+        {"xml": (io.BytesIO(xml), "nota.xml")},
+        content_type="multipart/form-data",
+    )
+
+    page = body(response)
+    assert response.status_code == 200
+    assert f'value="{nfe_key(1, 1234)}"' in page
+    assert 'value="2024-05-10T15:30"' in page
+    assert order_of("p1").nfe_key is None
+
+
+def test_a_bad_xml_upload_shows_the_error_next_to_the_file_field(post, orders):
+    response = post(
+        "/pedidos/p1/nfe/xml",
+        {"xml": (io.BytesIO(b"<oops"), "nota.xml")},
+        content_type="multipart/form-data",
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    assert 'id="xml-error"' in body(response)
+
+
+def test_an_xml_upload_without_file_asks_for_one(post, orders):
+    response = post("/pedidos/p1/nfe/xml", content_type="multipart/form-data")
+
+    assert response.status_code == 422
+    assert "Escolha o arquivo XML" in body(response)
+
+
+# Tracking ------------------------------------------------------------------
+
+
+def test_tracking_errors_are_shown_next_to_the_fields(post, orders):
+    response = post("/pedidos/p1/rastreio", {"carrier": "", "code": "", "url": "x"})
+
+    page = body(response)
+    assert response.status_code == 422
+    assert "Informe a transportadora." in page
+    assert "Informe o código de rastreio." in page
+    assert 'id="url-error"' in page
+
+
+def test_a_correios_code_is_sent_with_the_correios_url(post, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+
+    response = post(
+        "/pedidos/p1/rastreio",
+        {"carrier": "Correios", "method": "PAC", "code": "aa123456789br"},
+    )
+
+    shipment = put.last_request.json()["shipments"][0]
+    assert response.status_code == 303
+    assert shipment["track_code"] == "AA123456789BR"
+    assert shipment["track_url"].endswith("AA123456789BR")
+    assert order_of("p1").status == "shipped"
+
+
+def test_a_canceled_order_refuses_invoice_and_tracking(post, orders):
+    intake.ingest(parse_order(order_json("p1", status="canceled")), utcnow())
+
+    response = post("/pedidos/p1/nfe", invoice_form(), htmx=True)
+
+    assert response.status_code == 409
+    assert "Pedido cancelado" in body(response)
+    assert order_of("p1").nfe_key is None
+
+
+# Negatives -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/pedidos/p1/nfe", "/pedidos/p1/rastreio"])
+def test_a_post_without_csrf_is_refused(client, orders, path):
+    assert client.post(path, data=invoice_form()).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path", ["/pedidos/p1/nfe", "/pedidos/p1/nfe/xml", "/pedidos/p1/tentar"]
+)
+def test_the_action_urls_refuse_get(client, orders, path):
+    assert client.get(path).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path", ["/pedidos/zz/nfe", "/pedidos/zz/rastreio", "/pedidos/zz/tentar"]
+)
+def test_actions_on_an_unknown_order_are_404(post, orders, path):
+    assert post(path, invoice_form()).status_code == 404
+
+
+def test_a_pending_order_waits_for_payment_before_invoice(post, client, orders):
+    page = body(client.get("/pedidos/p2"))
+
+    response = post("/pedidos/p2/nfe", invoice_form())
+
+    assert "Pedido aguardando pagamento" in page
+    assert "Salvar e enviar NF-e" not in page
+    assert response.status_code == 303
+    assert order_of("p2").nfe_key is None
+
+
+def test_tracking_saved_after_a_failed_invoice_says_it_waits(post, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1", status_code=422, json={"details": "NF-e recusada"})
+    post("/pedidos/p1/nfe", invoice_form())
+
+    response = post(
+        "/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"}, htmx=True
+    )
+
+    assert "depois que o Plugg.to aceitar a NF-e" in body(response)
+    assert item_state("tracking", "p1") == "pending"
