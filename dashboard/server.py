@@ -2,17 +2,21 @@
 
 import logging
 import threading
+import time
 
 import click
 from waitress import create_server
 
 from dashboard.cli import EXIT_CONFIG, EXIT_OK, Runtime, install_stop_signals
 from dashboard.config import LOCAL_HOST_NAMES
-from dashboard.sync import scheduler
+from dashboard.sync import runner, scheduler
 
 logger = logging.getLogger(__name__)
 
 WAITRESS_THREADS = 8
+# How long a stop waits for the scheduler and the runs in progress; a run
+# still going after that is closed as interrupted on the next start.
+STOP_WAIT_SECONDS = 4
 
 
 def serve(runtime: Runtime) -> int:
@@ -28,6 +32,8 @@ def serve(runtime: Runtime) -> int:
 
     stop_event = threading.Event()
     app.extensions["shutdown"] = stop_event
+    # A retry back-off wakes up at once when the server stops.
+    app.config.setdefault("PLUGGTO_SLEEP", stop_event.wait)
     demo = None
     if runtime.demo:
         from dashboard.demo import start_demo
@@ -57,8 +63,21 @@ def serve(runtime: Runtime) -> int:
     finally:
         stop_event.set()
         server.close()
-        background.join(timeout=10)
+        _wait_for_background(background)
         if demo is not None:
             demo.stop()
         logger.info("Dashboard stopped")
     return EXIT_OK
+
+
+def _wait_for_background(background: scheduler.BackgroundScheduler) -> None:
+    """Give the scheduler and the runs in progress a moment to finish."""
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    background.join(timeout=STOP_WAIT_SECONDS)
+    left = runner.wait_for_runs(max(0.0, deadline - time.monotonic()))
+    if left:
+        logger.warning(
+            "%d run(s) still going at exit; they are closed as interrupted "
+            "on the next start",
+            left,
+        )

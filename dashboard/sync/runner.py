@@ -271,23 +271,54 @@ def run_job(
 ) -> RunOutcome:
     """Run a job now in this thread; refuse if it is already running."""
     app = current_app._get_current_object()
+    begun = _begin(app, name, trigger)
+    if begun is None:
+        return RunOutcome(False, message=_busy_message(JOBS[name]))
+    return _run_begun(app, begun, only, stop_event)
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A run whose job lease is held and whose record exists."""
+
+    job: Job
+    run_id: int
+    owner: str
+    lease_key: str
+    lease: timedelta
+
+
+def _begin(app: Flask, name: str, trigger: str) -> _Begun | None:
+    """Take the job's lease and open its run record; None if it is busy."""
     job = JOBS[name]
     owner = claims.new_owner()
     lease_key = f"job:{name}"
     lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
     if not claims.try_claim(lease_key, owner, lease):
-        return RunOutcome(False, message=_busy_message(job))
+        return None
 
     try:
         close_interrupted(name)
         run = JobRun(job=name, trigger=trigger, owner=owner, status=RUN_RUNNING)
         db.session.add(run)
         db.session.commit()
-        stop_event = stop_event or app.extensions.get("shutdown")
-        with _LeaseKeeper(app, lease_key, owner, lease):
-            return _execute(app, job, run, owner, only, stop_event)
-    finally:
+    except Exception:
+        db.session.rollback()
         claims.release(lease_key, owner)
+        db.session.commit()
+        raise
+    return _Begun(job, run.id, owner, lease_key, lease)
+
+
+def _run_begun(app: Flask, begun: _Begun, only, stop_event) -> RunOutcome:
+    """Execute a begun run, keeping its lease alive, then give the lease back."""
+    try:
+        run = db.session.get(JobRun, begun.run_id)
+        stop_event = stop_event or app.extensions.get("shutdown")
+        with _LeaseKeeper(app, begun.lease_key, begun.owner, begun.lease):
+            return _execute(app, begun.job, run, begun.owner, only, stop_event)
+    finally:
+        claims.release(begun.lease_key, begun.owner)
         db.session.commit()
 
 
@@ -423,23 +454,86 @@ class _LeaseKeeper:
                     db.session.remove()
 
 
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+
+
 def start_in_background(
     name: str, trigger: str, only: Iterable[str] | None = None
 ) -> RunOutcome:
-    """Start a run on its own thread unless the job is already running."""
+    """Start a run on its own thread unless the job is already running.
+
+    The lease and the run record are taken here, before the thread starts, so
+    two clicks never both start, and the page can show the run at once.
+    """
     app = current_app._get_current_object()
     job = JOBS[name]
-    if claims.holder(f"job:{name}") is not None:
+    begun = _begin(app, name, trigger)
+    if begun is None:
         return RunOutcome(False, message=_busy_message(job))
 
-    def target() -> None:
-        with app.app_context():
-            try:
-                run_job(name, trigger, only=only)
-            except Exception:
-                logger.exception("Background run of %s failed", name)
-            finally:
-                db.session.remove()
+    thread = threading.Thread(
+        target=_background_target,
+        args=(app, begun, only),
+        name=f"run-{name}",
+        daemon=True,
+    )
+    with _threads_lock:
+        _threads.add(thread)
+    try:
+        thread.start()
+    except RuntimeError:  # interpreter shutting down: no new threads
+        _forget(thread)
+        _abandon(begun)
+        return RunOutcome(False, message="O painel está sendo encerrado.")
+    return RunOutcome(
+        True,
+        begun.run_id,
+        RUN_RUNNING,
+        f"Sincronização de {job.label.lower()} iniciada.",
+    )
 
-    threading.Thread(target=target, name=f"run-{name}", daemon=True).start()
-    return RunOutcome(True, message=f"Sincronização de {job.label.lower()} iniciada.")
+
+def _background_target(app: Flask, begun: _Begun, only) -> None:
+    with app.app_context():
+        try:
+            _run_begun(app, begun, only, None)
+        except Exception:
+            logger.exception("Background run of %s failed", begun.job.name)
+        finally:
+            db.session.remove()
+            _forget(threading.current_thread())
+
+
+def _forget(thread: threading.Thread) -> None:
+    with _threads_lock:
+        _threads.discard(thread)
+
+
+def _abandon(begun: _Begun) -> None:
+    """Close a run that could not start and give its lease back."""
+    db.session.execute(
+        update(JobRun)
+        .where(JobRun.id == begun.run_id)
+        .values(
+            status=RUN_INTERRUPTED, finished_at=utcnow(), message=INTERRUPTED_MESSAGE
+        )
+    )
+    claims.release(begun.lease_key, begun.owner)
+    db.session.commit()
+
+
+def active_runs() -> int:
+    """Return how many background runs of this process are still going."""
+    with _threads_lock:
+        return sum(1 for thread in _threads if thread.is_alive())
+
+
+def wait_for_runs(timeout: float) -> int:
+    """Wait up to ``timeout`` seconds for background runs; return those left."""
+    deadline = time.monotonic() + timeout
+    with _threads_lock:
+        threads = list(_threads)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return active_runs()

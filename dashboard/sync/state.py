@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 
 from dashboard.extensions import db
 from dashboard.models.sync import (
@@ -164,13 +164,38 @@ def mark_sent(kind: str, key: str, sent_value: Any, now: datetime) -> None:
 
     The state becomes ``ok`` only if nothing newer was staged meanwhile.
     """
-    digest = fingerprint(sent_value)
-    db.session.execute(
+    mark_sent_many(kind, [(key, sent_value)], now)
+
+
+def mark_sent_many(kind: str, sent: Iterable[tuple[str, Any]], now: datetime) -> None:
+    """Record several acknowledged values of one kind in one statement."""
+    rows = [
+        {
+            "b_kind": kind,
+            "b_key": key,
+            "b_hash": fingerprint(value),
+            "b_value": to_json(value),
+            "b_now": now,
+        }
+        for key, value in sent
+    ]
+    if not rows:
+        return
+    # Core executemany on the session's connection with a statement built
+    # once: one short hold of the write lock for a whole product family.
+    db.session.flush()
+    db.session.connection().execute(_MARK_SENT, rows)
+
+
+def _mark_sent_statement():
+    digest = bindparam("b_hash", type_=SyncItem.acked_hash.type)
+    now = bindparam("b_now", type_=SyncItem.acked_at.type)
+    return (
         update(SyncItem)
-        .where(SyncItem.kind == kind, SyncItem.key == key)
+        .where(SyncItem.kind == bindparam("b_kind"), SyncItem.key == bindparam("b_key"))
         .values(
             acked_hash=digest,
-            acked_value=to_json(sent_value),
+            acked_value=bindparam("b_value", type_=SyncItem.acked_value.type),
             acked_at=now,
             state=case(
                 (SyncItem.desired_hash == digest, STATE_OK),
@@ -184,8 +209,10 @@ def mark_sent(kind: str, key: str, sent_value: Any, now: datetime) -> None:
             error_detail=None,
             last_attempt_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
+
+
+_MARK_SENT = _mark_sent_statement()
 
 
 def mark_failed(kind: str, key: str, error: PluggtoError, now: datetime) -> None:

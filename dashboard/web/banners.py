@@ -1,10 +1,11 @@
-"""Warnings shown on every page: missing or rejected credentials, demo mode."""
+"""Warnings shown on every page: credentials, a stopped scheduler, demo mode."""
 
 from dataclasses import dataclass
 
 from flask import current_app, url_for
 
 from dashboard import settings as settings_store
+from dashboard.sync import scheduler
 
 
 @dataclass
@@ -46,6 +47,14 @@ def banners() -> list[Banner]:
                 "Configuração incompleta: falta " + ", ".join(settings.missing()) + ".",
                 url_for("settings_page.index"),
                 "Abrir Configurações",
+            )
+        )
+    if scheduler.status().stopped:
+        found.append(
+            Banner(
+                "danger",
+                "O agendador parou: as sincronizações automáticas não estão rodando. "
+                "Feche o painel e abra de novo; se continuar, veja o arquivo de log.",
             )
         )
     return found
