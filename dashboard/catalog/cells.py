@@ -13,7 +13,9 @@ from typing import Any
 
 BRAZILIAN = re.compile(r"^-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 PLAIN = re.compile(r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-DECIMAL_COMMA = re.compile(r",\d{1,2}$")
+# A comma before 1-2 final digits, or after a lone 0 ("0,350"), is never a
+# thousands separator.
+DECIMAL_COMMA = re.compile(r",\d{1,2}$|^-?0,\d+$")
 CENT = Decimal("0.01")
 GTIN_LENGTHS = (8, 12, 13, 14)
 TRUE_WORDS = {"1", "sim", "s", "true", "verdadeiro", "ativo", "yes", "y", "x"}

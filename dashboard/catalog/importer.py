@@ -199,7 +199,7 @@ def _stored_variations(skus: list[str]) -> Iterable[tuple[str, str]]:
             select(Variation.sku, Product.sku)
             .join(Product, Variation.product_id == Product.id)
             .where(Variation.sku.in_(chunk))
-        ).tuples()
+        )
 
 
 # Comparing and writing ----------------------------------------------------------
@@ -248,7 +248,7 @@ def _removed_variations(
             select(Variation.id, Variation.sku, Product.sku)
             .join(Product, Variation.product_id == Product.id)
             .where(Product.sku.in_(skus[start : start + CHUNK]))
-        ).tuples()
+        )
         doomed.extend(row for row in rows if listed.get(row[1]) != row[2])
 
     ids = [variation_id for variation_id, _, _ in doomed]
@@ -299,7 +299,7 @@ def _write(work: _Work) -> None:
     now = utcnow()
     if work.new:
         rows = [_product_row(product, None, now) for product in work.new]
-        db.session.execute(insert(Product), rows)
+        db.session.connection().execute(insert(Product.__table__), rows)
         ids = _ids_of(product.sku for product in work.new)
         variations = [
             _variation_row(variation, ids[product.sku], position, now)
@@ -307,7 +307,7 @@ def _write(work: _Work) -> None:
             for position, variation in enumerate(product.variations)
         ]
         if variations:
-            db.session.execute(insert(Variation), variations)
+            db.session.connection().execute(insert(Variation.__table__), variations)
     for new, old in work.changed:
         _write_changed(new, old, now)
 
@@ -338,7 +338,7 @@ def _write_changed(new: ProductRecord, old: ProductRecord, now) -> None:
             .execution_options(synchronize_session=False)
         )
     if fresh:
-        db.session.execute(insert(Variation), fresh)
+        db.session.connection().execute(insert(Variation.__table__), fresh)
 
 
 def _product_row(product: ProductRecord, store_id: str | None, now) -> dict:
@@ -368,7 +368,7 @@ def _ids_of(skus: Iterable[str]) -> dict[str, int]:
     wanted = list(skus)
     rows = db.session.execute(
         select(Product.sku, Product.id).where(Product.sku.in_(wanted))
-    ).tuples()
+    )
     return dict(rows.all())
 
 
@@ -376,7 +376,7 @@ def _deactivate_absent(products: dict[str, ProductRecord]) -> list[tuple[int, st
     """Return the active stored products the file does not list."""
     rows = db.session.execute(
         select(Product.id, Product.sku).where(Product.active.is_(True))
-    ).tuples()
+    )
     return [(product_id, sku) for product_id, sku in rows if sku not in products]
 
 

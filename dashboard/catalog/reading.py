@@ -43,6 +43,7 @@ NUMBERED = re.compile(
 )
 REQUIRED = ("sku", "name", "price", "quantity")
 PRICE_COLUMNS = ("price", "special_price")
+NUMBER_COLUMNS = (*PRICE_COLUMNS, "weight", "length", "width", "height")
 DERIVED = ("link",)
 MAX_SKU = 255
 MAX_NAME = 255
@@ -90,6 +91,7 @@ class Row:
     categories: list[str] = field(default_factory=list)
     active: bool = True
     store_id: str | None = None
+    invalid: set[str] = field(default_factory=set)  # columns already reported
 
 
 @dataclass
@@ -169,8 +171,8 @@ def _notices(ignored: list[str], unknown: list[str]) -> list[str]:
 
 
 def decimal_comma(sheet: Sheet, layout: Layout) -> bool:
-    """Decide the number format of the whole file from its price cells."""
-    positions = [layout.index[name] for name in PRICE_COLUMNS if name in layout.index]
+    """Decide the number format of the whole file from its number cells."""
+    positions = [layout.index[name] for name in NUMBER_COLUMNS if name in layout.index]
     return cells.uses_decimal_comma(
         row[position]
         for _, row in sheet.rows()
@@ -221,6 +223,7 @@ class RowReader:
             return parse(value)
         except CellError as error:
             self._problem(row.row, column, str(error))
+            row.invalid.add(column)
             return None
 
     def _texts(self, row: Row, get) -> None:
@@ -440,7 +443,7 @@ def _resolve_prices(product: ProductRecord, by_sku, problems) -> None:
             variation.special_price = product.special_price
             variation.special_start = product.special_start
             variation.special_end = product.special_end
-        elif variation.price is None:
+        elif variation.price is None and "price" not in by_sku[variation.sku].invalid:
             problems.append(
                 Problem(
                     by_sku[variation.sku].row,
@@ -457,13 +460,13 @@ def _check_product(product: ProductRecord, by_sku, problems: list[Problem]) -> N
     row = by_sku[product.sku]
     if not product.name:
         problems.append(Problem(row.row, "name", "nome em branco"))
-    if product.price is None and not product.variations:
+    if product.price is None and not product.variations and "price" not in row.invalid:
         problems.append(Problem(row.row, "price", "preço em branco"))
     _check_sale_price(product, row.row, problems)
 
     stocked = [(v, by_sku[v.sku]) for v in product.variations] or [(product, row)]
     for item, item_row in stocked:
-        if item_row.quantity is None:
+        if item_row.quantity is None and "quantity" not in item_row.invalid:
             problems.append(
                 Problem(
                     item_row.row, "quantity", "estoque em branco (use 0 se não houver)"

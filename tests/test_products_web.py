@@ -1,0 +1,234 @@
+"""Produtos pages: list, search, product page, upload preview and apply, export."""
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.extensions import db
+from dashboard.models.catalog import Product
+from dashboard.web import products as products_web
+from tests.catalog_factories import HEADER, ROWS, csv_text, import_rows, with_cell
+
+
+@pytest.fixture
+def catalog(configured, tmp_path):
+    report = import_rows(tmp_path)
+    assert report.ok
+
+
+def product_id(sku: str) -> int:
+    return db.session.scalar(select(Product.id).where(Product.sku == sku))
+
+
+def products() -> int:
+    return db.session.scalar(select(func.count()).select_from(Product))
+
+
+def upload(post, text: str, name: str = "catalogo.csv", htmx=False, **fields):
+    data = {"file": (io.BytesIO(text.encode("utf-8")), name), **fields}
+    return post(
+        "/produtos/importar",
+        data=data,
+        htmx=htmx,
+        content_type="multipart/form-data",
+    )
+
+
+def token_of(response) -> str:
+    match = re.search(r"/produtos/importar/([0-9a-f]{32})", response.location or "")
+    assert match, response.location
+    return match.group(1)
+
+
+# List -------------------------------------------------------------------------------
+
+
+def test_the_list_shows_products_variations_and_their_sync_state(client, catalog):
+    page = client.get("/produtos/")
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<h1>Produtos</h1>" in html
+    assert "Caneca Azul" in html and "CAM-01-M" in html
+    assert "R$ 29,90" in html
+    assert "pendente" in html
+    assert "HX-Request" in page.headers["Vary"]
+
+
+def test_the_search_filters_by_sku_or_name(client, catalog):
+    page = client.get("/produtos/?q=caneca")
+
+    html = page.get_data(as_text=True)
+    assert "Caneca Azul" in html
+    assert "CAM-01-P" not in html
+
+
+def test_an_htmx_request_gets_only_the_list_fragment(client, catalog):
+    page = client.get("/produtos/?q=CAM", headers={"HX-Request": "true"})
+
+    html = page.get_data(as_text=True)
+    assert 'id="product-list"' in html
+    assert "<h1>Produtos</h1>" not in html
+    assert "<html" not in html
+
+
+def test_an_empty_catalog_still_renders(client, configured):
+    page = client.get("/produtos/")
+
+    assert page.status_code == 200
+    assert "0 produtos" in page.get_data(as_text=True)
+
+
+# One product ----------------------------------------------------------------------
+
+
+def test_a_product_page_shows_each_variation(client, catalog):
+    page = client.get(f"/produtos/{product_id('CAM-01')}")
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "CAM-01-P" in html and "CAM-01-M" in html
+
+
+def test_an_unknown_product_is_404(client, catalog):
+    assert client.get("/produtos/999999").status_code == 404
+
+
+def test_sync_now_of_an_unknown_product_is_404(post, catalog):
+    assert post("/produtos/999999/sincronizar").status_code == 404
+
+
+def test_sync_now_starts_the_jobs_for_that_product(post, catalog, monkeypatch):
+    started = []
+    monkeypatch.setattr(
+        products_web, "sync_now", lambda sku: started.append(sku) or (3, [])
+    )
+
+    response = post(f"/produtos/{product_id('CAN-01')}/sincronizar")
+
+    assert response.status_code == 303
+    assert started == ["CAN-01"]
+
+
+def test_a_post_without_csrf_token_is_refused(client, catalog):
+    response = client.post(f"/produtos/{product_id('CAN-01')}/sincronizar")
+
+    assert response.status_code == 400
+
+
+def test_the_list_refuses_post(client, catalog):
+    assert client.post("/produtos/").status_code in (400, 405)
+
+
+# Upload, preview, apply -------------------------------------------------------------
+
+
+def test_an_upload_shows_a_preview_then_applies(client, post, configured):
+    response = upload(post, csv_text())
+    token = token_of(response)
+
+    preview = client.get(f"/produtos/importar/{token}")
+    html = preview.get_data(as_text=True)
+    assert response.status_code == 303
+    assert "Pronto para aplicar" in html
+    assert "Novos: <strong>2</strong>" in html
+    assert products() == 0
+
+    applied = post(f"/produtos/importar/{token}/aplicar")
+    assert applied.status_code == 303
+    assert products() == 2
+    assert client.get(f"/produtos/importar/{token}").status_code == 404
+
+
+def test_an_htmx_upload_returns_the_preview_fragment(post, configured):
+    response = upload(post, csv_text(), htmx=True)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="import-panel"' in html
+    assert "Pronto para aplicar" in html
+    assert "<h1>" not in html
+
+
+def test_a_bad_file_shows_every_problem_and_no_apply_button(client, post, configured):
+    rows = with_cell(ROWS, 0, "ean", "7891234567890")
+    rows = with_cell(rows, 3, "quantity", "-1")
+    token = token_of(upload(post, csv_text(rows=rows)))
+
+    html = client.get(f"/produtos/importar/{token}").get_data(as_text=True)
+
+    assert "Arquivo recusado" in html
+    assert "<td>2</td><td>ean</td>" in html
+    assert "<td>5</td><td>quantity</td>" in html
+    assert "Aplicar importação" not in html
+    assert products() == 0
+
+
+def test_applying_a_bad_file_changes_nothing(post, configured):
+    token = token_of(upload(post, csv_text(rows=with_cell(ROWS, 0, "sku", ""))))
+
+    response = post(f"/produtos/importar/{token}/aplicar")
+
+    assert response.status_code == 422
+    assert products() == 0
+
+
+def test_never_sent_columns_are_noticed_in_the_preview(client, post, configured):
+    header = HEADER + ["ncm"]
+    rows = [row + ["61091000"] for row in ROWS]
+    token = token_of(upload(post, csv_text(header, rows)))
+
+    html = client.get(f"/produtos/importar/{token}").get_data(as_text=True)
+
+    assert "Colunas ignoradas" in html and "ncm" in html
+
+
+def test_an_unsupported_file_type_is_refused_at_upload(post, configured):
+    response = upload(post, "sku\n", name="catalogo.pdf")
+
+    assert response.status_code == 422
+    assert "Formato não suportado" in response.get_data(as_text=True)
+
+
+def test_an_upload_without_a_file_is_refused(post, configured):
+    response = post("/produtos/importar", data={}, content_type="multipart/form-data")
+
+    assert response.status_code == 422
+    assert "Escolha um arquivo" in response.get_data(as_text=True)
+
+
+def test_an_upload_without_csrf_token_is_refused(client, configured):
+    data = {"file": (io.BytesIO(csv_text().encode()), "catalogo.csv")}
+
+    response = client.post(
+        "/produtos/importar", data=data, content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert products() == 0
+
+
+def test_an_unknown_or_malformed_upload_token_is_404(client, post, configured):
+    assert client.get("/produtos/importar/" + "0" * 32).status_code == 404
+    assert client.get("/produtos/importar/../../etc").status_code == 404
+    assert post("/produtos/importar/" + "f" * 32 + "/aplicar").status_code == 404
+
+
+# Export -------------------------------------------------------------------------------
+
+
+def test_the_csv_export_downloads_the_catalog(client, catalog):
+    response = client.get("/produtos/exportar?formato=csv")
+
+    text = response.get_data().decode("utf-8-sig")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert text.splitlines()[0].startswith("sku,sku_parent,name")
+    assert "CAM-01-M,CAM-01" in text
+
+
+def test_an_unknown_export_format_is_404(client, catalog):
+    assert client.get("/produtos/exportar?formato=pdf").status_code == 404
