@@ -179,3 +179,39 @@ def test_ship_refuses_a_future_date(run, orders):
 
     assert result.exit_code == 1
     assert "Data: A data de envio não pode estar no futuro." in result.output
+
+
+def test_invoice_takes_a_key_typed_with_spaces_and_dots_and_a_link(run, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+    key = nfe_key(1, 1234)
+    typed = " ".join(key[i : i + 4] for i in range(0, 44, 4)).replace(" ", ".", 2)
+
+    result = run(
+        "invoice", "p1", *invoice_args(**{"--key": typed}), "--link", "https://d.br/1"
+    )
+
+    shipment = put.last_request.json()["shipments"][0]
+    assert result.exit_code == 0, result.output
+    assert (shipment["nfe_key"], shipment["nfe_link"]) == (key, "https://d.br/1")
+
+
+def test_ship_by_store_number_sends_every_field_and_never_resends_the_same(
+    run, orders, api
+):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+    args = ["--carrier", "Jadlog", "--code", "JD123", "--method", "Expresso"]
+    args += ["--url", "https://jadlog.com.br/JD123", "--date", "02/01/2025"]
+
+    first = run("ship", "1001", *args)
+    puts = put.call_count
+    second = run("ship", "1001", *args)
+
+    shipment = put.last_request.json()["shipments"][0]
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert shipment["shipping_method"] == "Expresso"
+    assert shipment["track_url"] == "https://jadlog.com.br/JD123"
+    assert shipment["date_shipped"] == "2025-01-02"
+    assert put.call_count == puts
+    assert "Sem mudanças" in second.output

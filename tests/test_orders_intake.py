@@ -55,6 +55,17 @@ def test_it_creates_the_order_reserves_stock_and_stages_the_store_number(app):
     assert sync_item("order_external", "p1").label == "Pedido 1001 · MercadoLivre"
 
 
+def test_the_reserved_stock_is_staged_for_the_next_stock_push(app):
+    make_product("CAM-01", quantity=10)
+
+    ingest(order_json("p1", lines=[("CAM-01", 3, "50.00")]))
+    ingest(order_json("p1", lines=[("CAM-01", 3, "50.00")]))
+
+    item = sync_item("stock", "CAM-01")
+    assert item.desired_value == {"quantity": 7}
+    assert item.state == "pending"
+
+
 def test_store_numbers_are_sequential(app):
     make_product("CAM-01")
 
@@ -86,6 +97,49 @@ def test_a_line_resolves_by_its_variation_sku(app):
 
     assert order_of("p1").items[0].store_sku == "CAM-01-M"
     assert stock_of("CAM-01-M") == 3
+
+
+def test_a_line_whose_variation_sku_is_unknown_falls_back_to_its_sku(app):
+    make_product("CAM-01", quantity=10)
+
+    ingest(with_variation(order_json("p1", lines=[("CAM-01", 2, "50.00")]), 0, "X-9"))
+
+    assert order_of("p1").hold_reason is None
+    assert order_of("p1").items[0].store_sku == "CAM-01"
+    assert stock_of("CAM-01") == 8
+
+
+def test_a_cancel_returns_stock_to_the_sku_it_was_taken_from(app):
+    make_product("CAM-01", quantity=10)
+    ingest(
+        with_variation(order_json("p1", lines=[("CAM-01", 2, "50.00")]), 0, "CAM-01-G")
+    )
+    make_variation("OUTRA", "CAM-01-G", quantity=5)
+
+    ingest(order_json("p1", status="canceled"))
+
+    assert (stock_of("CAM-01"), stock_of("CAM-01-G")) == (10, 5)
+
+
+def test_an_unknown_variation_of_a_parent_with_variations_is_named(app):
+    make_variation("CAM-01", "CAM-01-M", quantity=5)
+
+    ingest(
+        with_variation(order_json("p1", lines=[("CAM-01", 1, "50.00")]), 0, "CAM-01-G")
+    )
+
+    assert order_of("p1").hold_reason == (
+        "Aguardando mapeamento: SKU CAM-01-G desconhecido"
+    )
+    assert stock_of("CAM-01-M") == 5
+
+
+def test_a_line_with_neither_sku_known_names_the_variation_sku(app):
+    ingest(with_variation(order_json("p1", lines=[("NOPE", 1, "50.00")]), 0, "NOPE-G"))
+
+    assert order_of("p1").hold_reason == (
+        "Aguardando mapeamento: SKU NOPE-G desconhecido"
+    )
 
 
 def test_an_unknown_sku_holds_the_order_without_reserving(app):
@@ -128,6 +182,7 @@ def test_a_parent_sku_with_variations_holds_the_order(app):
 
     assert result.outcome == intake.HELD
     assert "variações" in order_of("p1").hold_reason
+    assert ".." not in order_of("p1").events[-1].message
 
 
 def test_pending_then_approved_approves_once(app):
@@ -182,6 +237,30 @@ def test_a_cancel_after_the_store_invoiced_is_applied_and_flagged(app):
     assert order.needs_reversal is True
     assert stock_of("CAM-01") == 10
     assert order.events[-1].message == "NF-e emitida: cancelar/estornar a nota."
+
+
+def test_a_cancel_after_tracking_was_entered_is_flagged(app):
+    make_product("CAM-01", quantity=10)
+    ingest(order_json("p1"))
+    order = order_of("p1")
+    order.track_code = "AA123456789BR"
+    db.session.commit()
+
+    ingest(order_json("p1", status="canceled"))
+
+    assert order_of("p1").needs_reversal is True
+    assert stock_of("CAM-01") == 10
+
+
+def test_a_repeated_cancel_after_invoice_flags_once(app):
+    make_product("CAM-01", quantity=10)
+    ingest(order_json("p1", status="invoiced"))
+
+    ingest(order_json("p1", status="canceled"))
+    ingest(order_json("p1", status="canceled"))
+
+    assert events("p1").count("reversal") == 1
+    assert stock_of("CAM-01") == 10
 
 
 def test_a_canceled_held_order_leaves_falhas_without_touching_stock(app):

@@ -2,7 +2,7 @@
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -112,6 +112,27 @@ def test_two_pages_with_a_repeated_order_import_each_order_once(
     assert stock_of("CAM-01") == 7
     assert len(calls(api, "GET", "/orders")) == 3
     assert job.status == "ok"
+
+
+def test_a_short_page_ends_the_listing(catalog, api, monkeypatch):
+    monkeypatch.setattr(pull, "PAGE_LIMIT", 2)
+    mock_list(api, [[order_json("a"), order_json("b")], [order_json("c")]])
+    for pid in "abc":
+        mock_put(api, pid)
+
+    run()
+
+    listed = calls(api, "GET", "/orders")
+    assert len(listed) == 2
+    assert listed[1].qs["next"] == ["b"]
+    assert db.session.scalar(select(func.count(Order.id))) == 3
+
+
+def test_the_window_end_rounds_up_to_the_next_whole_second():
+    now = datetime(2026, 12, 3, 21, 38, 59, 437000, tzinfo=UTC)
+
+    assert pull.stamp(pull.window_end(now)) == "2026-12-03T21:39:00Z"
+    assert pull.window_end(now.replace(microsecond=0)) == now.replace(microsecond=0)
 
 
 def test_a_re_pull_changes_nothing_and_makes_only_the_list_call(catalog, api):
@@ -336,6 +357,29 @@ def test_the_invoice_goes_on_the_existing_shipment(catalog, api):
     assert body["shipments"][0]["nfe_key"] == nfe_key(1, 1234)
     assert order_of("p1").invoice_sent_at is not None
     assert [e.kind for e in order_of("p1").events][-1] == "invoice_sent"
+
+
+def test_the_invoice_uses_the_shipment_id_of_a_fresh_read(catalog, api):
+    imported(api)
+    save("p1", record_invoice, invoice(1234))
+    mock_get(api, order_json("p1", shipment_id="ship-9"))
+
+    run()
+
+    assert put_bodies(api)[-1]["shipments"][0]["id"] == "ship-9"
+    assert order_of("p1").shipment_id == "ship-9"
+
+
+def test_tracking_not_updated_counts_as_success(catalog, api):
+    imported(api)
+    save("p1", record_tracking, tracking("AA123456789BR"))
+    mock_put(api, "p1", status_code=400, json=NOT_UPDATED)
+
+    job = run()
+
+    assert sync_item("tracking", "p1").state == "ok"
+    assert order_of("p1").tracking_sent_at is not None
+    assert job.status == "ok"
 
 
 def test_tracking_changed_twice_updates_the_same_shipment(catalog, api):

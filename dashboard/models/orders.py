@@ -95,7 +95,12 @@ class Order(db.Model):
 
 
 class OrderItem(db.Model):
-    """One order line; ``reserved`` is the stock actually taken for it."""
+    """One order line; ``reserved`` is the stock actually taken for it.
+
+    ``resolved_sku`` is the store SKU the stock was taken from (the
+    variation's SKU if the store knows it, else the line's), kept so the stock
+    goes back to the same SKU even if the catalog changes later.
+    """
 
     __tablename__ = "order_items"
 
@@ -106,6 +111,7 @@ class OrderItem(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str] = mapped_column(SKU)
     variation_sku: Mapped[str | None] = mapped_column(SKU)
+    resolved_sku: Mapped[str | None] = mapped_column(SKU)
     name: Mapped[str] = mapped_column(String(300), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money)
@@ -117,8 +123,8 @@ class OrderItem(db.Model):
 
     @property
     def store_sku(self) -> str:
-        """Return the SKU the store resolves this line by."""
-        return self.variation_sku or self.sku
+        """Return the store SKU of this line: the resolved one once reserved."""
+        return self.resolved_sku or self.variation_sku or self.sku
 
 
 class OrderEvent(db.Model):

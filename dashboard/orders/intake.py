@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.catalog import stock
 from dashboard.extensions import db
+from dashboard.models.catalog import Product, Variation
 from dashboard.models.orders import Order, OrderItem
 from dashboard.models.sync import STATE_FAILED, STATE_IGNORED, SyncItem
 from dashboard.orders import status
@@ -81,14 +82,42 @@ def create(remote: RemoteOrder, now: datetime) -> Result:
     if remote.status == remote_orders.CANCELED:
         return Result(SKIPPED, remote.id, "cancelado antes de ser importado")
 
-    reason = unmapped_reason([line.store_sku for line in remote.lines])
+    reason = unmapped_reason(
+        [resolve_sku(line.variation_sku, line.sku) for line in remote.lines]
+    )
     if reason is None:
         try:
             return _create(remote, now, hold=None)
         except LookupError as error:  # e.g. a parent SKU that holds no stock
             db.session.rollback()
-            reason = f"Aguardando mapeamento: {error}"
+            reason = _lookup_reason(error)
     return _create(remote, now, hold=reason)
+
+
+def resolve_sku(variation_sku: str | None, sku: str) -> str:
+    """Return the store SKU of a line: the variation's if known, else the line's.
+
+    The line's SKU is a fallback only where it holds stock itself (not a
+    parent with variations). When neither fits, the SKU to name in the hold
+    reason is returned: the variation's, or the line's.
+    """
+    if variation_sku and stock.find_sku(variation_sku) is not None:
+        return variation_sku
+    if variation_sku and not _holds_stock(sku):
+        return variation_sku
+    return sku
+
+
+def _holds_stock(sku: str) -> bool:
+    ref = stock.find_sku(sku)
+    if ref is None:
+        return False
+    if ref.is_variation:
+        return True
+    has_variations = exists().where(
+        Variation.product_id == Product.id, Product.sku == sku
+    )
+    return not db.session.scalar(select(has_variations))
 
 
 def unmapped_reason(skus: list[str]) -> str | None:
@@ -99,6 +128,11 @@ def unmapped_reason(skus: list[str]) -> str | None:
     if len(unknown) == 1:
         return f"Aguardando mapeamento: SKU {unknown[0]} desconhecido"
     return f"Aguardando mapeamento: SKUs {', '.join(unknown)} desconhecidos"
+
+
+def _lookup_reason(error: LookupError) -> str:
+    # The reason is followed by a period wherever it is shown.
+    return f"Aguardando mapeamento: {str(error).rstrip('.')}"
 
 
 def _create(remote: RemoteOrder, now: datetime, hold: str | None) -> Result:
@@ -240,7 +274,8 @@ def _note_totals(order: Order, remote: RemoteOrder) -> None:
 def _reserve(order: Order) -> None:
     """Take the stock of every line once; raise LookupError for a bad SKU."""
     for item in order.items:
-        applied = stock.adjust_stock(item.store_sku, -item.quantity)
+        item.resolved_sku = resolve_sku(item.variation_sku, item.sku)
+        applied = stock.adjust_stock(item.resolved_sku, -item.quantity)
         item.reserved = -applied
         if item.reserved < item.quantity:
             add_event(
@@ -328,7 +363,9 @@ def held_order_ids() -> list[int]:
 
 def try_release(order: Order, now: datetime) -> Result | None:
     """Import a held order if every SKU now exists. Commits."""
-    reason = unmapped_reason([item.store_sku for item in order.items])
+    reason = unmapped_reason(
+        [resolve_sku(item.variation_sku, item.sku) for item in order.items]
+    )
     if reason is not None:
         _keep_holding(order, reason, now)
         return None
@@ -349,7 +386,7 @@ def try_release(order: Order, now: datetime) -> Result | None:
         _reserve(order)
     except LookupError as error:
         db.session.rollback()
-        _keep_holding(order, f"Aguardando mapeamento: {error}", now)
+        _keep_holding(order, _lookup_reason(error), now)
         return None
 
     _finish_release(order, now)

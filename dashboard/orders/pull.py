@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dashboard.extensions import db
 from dashboard.models.orders import Order
@@ -63,6 +64,17 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def window_end(now: datetime) -> datetime:
+    """Round the end of a window up to a whole second.
+
+    The filters take whole seconds; cutting the fraction off would leave out
+    an order modified earlier in the same second.
+    """
+    if not now.microsecond:
+        return now
+    return now.replace(microsecond=0) + timedelta(seconds=1)
+
+
 # Stored state ----------------------------------------------------------------
 
 
@@ -72,12 +84,13 @@ def _read(key: str) -> datetime | None:
 
 
 def _write(key: str, moment: datetime | None) -> None:
+    # An upsert: two processes pulling at once must not both try to insert.
     value = moment.isoformat() if moment else ""
-    row = db.session.get(Setting, key)
-    if row is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
+    db.session.execute(
+        sqlite_insert(Setting)
+        .values(key=key, value=value)
+        .on_conflict_do_update(index_elements=[Setting.key], set_={"value": value})
+    )
 
 
 def watermark() -> datetime | None:
@@ -109,19 +122,20 @@ def fetch(client: PluggtoClient, now: datetime) -> Pull:
     """Read the orders that may have changed since the last complete pull."""
     last = watermark()
     start = last - OVERLAP if last else now - FIRST_LOOKBACK
+    end = window_end(now)
 
     if modified_filter_usable(now):
-        orders = _by_modified(client, start, now)
+        orders = _by_modified(client, start, end)
         if orders is not None:
-            return Pull(MODE_MODIFIED, start, now, orders)
+            return Pull(MODE_MODIFIED, start, end, orders)
         _remember_modified_ignored(now)
 
     start = _created_start(start, now)
-    window = (stamp(start), stamp(now))
+    window = (stamp(start), stamp(end))
     orders = list(client.list_orders(created=window, limit=PAGE_LIMIT))
     listed = {order.get("id") for order in orders}
     stale = [pid for pid in _stale_open_ids(start, now) if pid not in listed]
-    return Pull(MODE_CREATED, start, now, orders, stale)
+    return Pull(MODE_CREATED, start, end, orders, stale)
 
 
 def _by_modified(

@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("sku", sa.String(length=255), nullable=False),
         sa.Column("variation_sku", sa.String(length=255), nullable=True),
+        sa.Column("resolved_sku", sa.String(length=255), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("unit_price", dashboard.models.types.Money(), nullable=False),
