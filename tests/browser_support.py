@@ -68,10 +68,11 @@ class Sandbox:
     """The local Plugg.to, as a process."""
 
     process: subprocess.Popen
-    url: str
+    url: str = ""
 
     @classmethod
-    def start(cls, log: Path) -> "Sandbox":
+    def launch(cls, log: Path) -> "Sandbox":
+        """Start the process without waiting for it (see wait_for_url)."""
         with log.open("w") as errors:  # the child keeps its own copy
             process = subprocess.Popen(
                 [sys.executable, "-m", "dashboard.sandbox", "--port", "0"],
@@ -81,7 +82,12 @@ class Sandbox:
                 text=True,
                 env=clean_env(),
             )
-        return cls(process, _read_url(process))
+        return cls(process)
+
+    def wait_for_url(self) -> str:
+        if not self.url:
+            self.url = _read_url(self.process)
+        return self.url
 
     def control(self, path: str, body: dict | None = None) -> dict:
         response = requests.post(f"{self.url}/_sandbox/{path}", json=body, timeout=5)
