@@ -5,6 +5,7 @@ order and build on each other (sync, then Falhas, then Histórico), and the
 last one stops the server in the middle of a run.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +41,15 @@ WIDTHS = (1366, 400)
 PAGES = {
     "visao-geral": "/",
     "produtos": "/produtos/",
+    "produto": ("/produtos/", r"^/produtos/\d+$"),
     "pedidos": "/pedidos/",
+    "pedido": ("/pedidos/", r"^/pedidos/[^/?]+$"),
     "falhas": "/falhas/",
     "historico": "/historico/",
+    "historico-execucao": ("/historico/", r"^/historico/execucoes/\d+$"),
     "configuracoes": "/configuracoes/",
 }
+ORDERS = 3
 SLOW = 30_000  # ms: upper bound for a run against the sandbox
 
 
@@ -52,7 +57,6 @@ SLOW = 30_000  # ms: upper bound for a run against the sandbox
 class Stack:
     sandbox: Sandbox
     dashboard: Dashboard
-    catalog_imported: bool
 
 
 def make_jobs_manual(data_dir: Path) -> None:
@@ -77,31 +81,28 @@ def make_jobs_manual(data_dir: Path) -> None:
         db.engine.dispose()
 
 
-def import_catalog(dashboard: Dashboard) -> bool:
-    """Import the sample catalog with the CLI, if that command exists yet."""
-    if dashboard.cli("import-catalog", "--help").returncode != 0:
-        return False
-    result = dashboard.cli("import-catalog", str(SAMPLE_CATALOG))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return True
+def prepare_data(dashboard: Dashboard) -> None:
+    """Configure the credentials and import the sample catalog with the CLI."""
+    configured = dashboard.cli(
+        "configure", *(part for pair in DEMO.items() for part in pair)
+    )
+    assert configured.returncode == 0, configured.stdout + configured.stderr
+    make_jobs_manual(dashboard.data_dir)
+    imported = dashboard.cli("import-catalog", str(SAMPLE_CATALOG))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     base = tmp_path_factory.mktemp("browser")
-    sandbox = Sandbox.start(base / "sandbox.log")
-    dashboard = Dashboard(
-        base / "data", clean_env(PLUGGTO_API_URL=sandbox.url), base / "dashboard.log"
-    )
+    dashboard = Dashboard(base / "data", clean_env(), base / "dashboard.log")
+    sandbox = Sandbox.launch(base / "sandbox.log")  # starts while the CLI works
     try:
-        configured = dashboard.cli(
-            "configure", *(part for pair in DEMO.items() for part in pair)
-        )
-        assert configured.returncode == 0, configured.stdout + configured.stderr
-        make_jobs_manual(dashboard.data_dir)
-        imported = import_catalog(dashboard)
+        prepare_data(dashboard)
+        sandbox.wait_for_url()
+        dashboard.env["PLUGGTO_API_URL"] = sandbox.url
         dashboard.start()
-        yield Stack(sandbox, dashboard, imported)
+        yield Stack(sandbox, dashboard)
     finally:
         dashboard.stop()
         sandbox.stop()
@@ -128,14 +129,19 @@ def page(browser, stack):
     context.close()
 
 
-@pytest.fixture
-def needs_catalog(stack):
-    if not stack.catalog_imported:
-        pytest.skip("the import-catalog command does not exist yet")
-
-
 def url(stack: Stack, path: str) -> str:
     return stack.dashboard.url + path
+
+
+def first_link(page, stack: Stack, listing: str, pattern: str) -> str:
+    """Open a listing page and return the first link whose path matches."""
+    page.goto(url(stack, listing))
+    for href in page.locator("main a[href]").evaluate_all(
+        "links => links.map(link => link.getAttribute('href'))"
+    ):
+        if re.match(pattern, href):
+            return href
+    raise AssertionError(f"no link like {pattern} on {listing}")
 
 
 def shoot(page, name: str) -> None:
@@ -158,9 +164,7 @@ def test_the_overview_renders_its_panels(page, stack):
     expect(page.locator("#chart-runs")).to_be_visible()
 
 
-def test_sincronizar_agora_shows_progress_then_counts_without_reload(
-    page, stack, needs_catalog
-):
+def test_sincronizar_agora_shows_progress_then_counts_without_reload(page, stack):
     stack.sandbox.control(
         "faults",
         {
@@ -182,6 +186,9 @@ def test_sincronizar_agora_shows_progress_then_counts_without_reload(
     expect(panel.locator(".status-partial")).to_be_visible(timeout=SLOW)
     stack.sandbox.control("faults", {"latency_ms": 0})
     expect(panel.locator(".progress")).to_have_count(0)
+    assert not page.locator("#job-products-status").evaluate(
+        "region => region.hasAttribute('hx-trigger')"
+    )
     expect(panel.locator(".count-ok")).not_to_have_text("0")
     expect(panel.locator(".count-failed")).to_have_text("1")
     expect(page.locator("#totals .tile-danger")).to_contain_text("1")
@@ -189,6 +196,7 @@ def test_sincronizar_agora_shows_progress_then_counts_without_reload(
 
 
 def test_a_click_while_the_job_runs_is_refused_in_the_panel(page, stack):
+    stack.sandbox.control("orders", {"count": ORDERS})
     stack.sandbox.control(
         "faults", {"timeout": [{"method": "GET", "path": "^/orders", "seconds": 3}]}
     )
@@ -200,16 +208,23 @@ def test_a_click_while_the_job_runs_is_refused_in_the_panel(page, stack):
     expect(panel.locator(".progress")).to_be_visible()
     button.click()
 
-    expect(panel.locator(".panel-notice")).to_contain_text("já está em andamento")
+    expect(panel.locator(".panel-notice")).to_contain_text(
+        "A sincronização de pedidos já está em andamento; aguarde ela terminar."
+    )
     expect(panel.locator(".progress")).to_have_count(0, timeout=SLOW)
+    today = page.locator("#totals .tile", has_text="Pedidos hoje")
+    expect(today.locator(".tile-value")).to_have_text(str(ORDERS))
+    expect(page.locator("#chart-orders")).to_have_attribute(
+        "aria-label", re.compile(rf"\b{ORDERS}\b")
+    )
 
 
-def test_a_failed_item_is_in_falhas_and_tentar_novamente_clears_it(
-    page, stack, needs_catalog
-):
+def test_a_failed_item_is_in_falhas_and_tentar_novamente_clears_it(page, stack):
     page.goto(url(stack, "/falhas/"))
     row = page.locator("#failures tr", has_text=FAILING_SKU)
     expect(row).to_have_count(1)
+    shoot(page, "falhas-com-item")
+    page.set_viewport_size({"width": WIDTHS[1], "height": 900})
     shoot(page, "falhas-com-item")
 
     row.get_by_role("button", name="Tentar novamente").click()
@@ -237,6 +252,8 @@ def test_the_settings_form_shows_errors_next_to_the_fields(page, stack):
     expect(concurrency.locator(".error")).to_contain_text("de 1 a 16")
     expect(page.locator("#store_domain")).to_have_attribute("aria-invalid", "true")
     shoot(page, "configuracoes-com-erros")
+    page.set_viewport_size({"width": WIDTHS[1], "height": 900})
+    shoot(page, "configuracoes-com-erros")
 
 
 def test_the_history_filters_without_reload_and_back_restores(page, stack):
@@ -261,6 +278,8 @@ def test_every_page_holds_its_layout(page, stack, width):
     overflowing = []
 
     for name, path in PAGES.items():
+        if not isinstance(path, str):
+            path = first_link(page, stack, *path)
         page.goto(url(stack, path))
         shoot(page, name)
         scroll_width = page.evaluate("document.scrollingElement.scrollWidth")

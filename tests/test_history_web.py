@@ -175,6 +175,17 @@ def test_a_run_detail_lists_its_failures_and_calls(client, some_runs):
     assert "/skus/CAM-02" in html and "/skus/OTHER" not in html
 
 
+def test_a_run_summary_is_plain_text_and_a_failure_message_an_error(client):
+    done = add_run("stock", "ok", message="3 ok, 0 com falha, 0 pulados.")
+    failed = add_run("orders", "failed", message="Plugg.to fora do ar.")
+
+    done_html = text(client.get(f"/historico/execucoes/{done.id}"))
+    failed_html = text(client.get(f"/historico/execucoes/{failed.id}"))
+
+    assert '<p class="muted">3 ok, 0 com falha, 0 pulados.</p>' in done_html
+    assert '<p class="run-message">Plugg.to fora do ar.</p>' in failed_html
+
+
 def test_an_unknown_run_is_not_found(client):
     assert client.get("/historico/execucoes/999").status_code == 404
 

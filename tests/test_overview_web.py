@@ -123,6 +123,15 @@ def test_the_last_run_shows_result_duration_and_counts(client):
     assert POLLING not in region
 
 
+def test_counts_of_one_are_singular(client):
+    add_run(status="ok", ok_count=1, skipped_count=1, calls=1)
+
+    region = status_region(text(client.get("/")), "stock")
+
+    assert "<strong>1</strong> chamada<" in region
+    assert "<strong>1</strong> pulado<" in region
+
+
 def test_a_failed_run_shows_its_message(client):
     add_run(status="failed", message="Credenciais recusadas pelo Plugg.to.")
 
@@ -187,6 +196,16 @@ def test_automatic_jobs_show_why_they_are_paused(client, configured):
     page = text(client.get("/"))
 
     assert "Pausada: o Plugg.to recusou as credenciais." in status_region(page, "stock")
+
+
+def test_automatic_jobs_say_they_wait_for_credentials_never_configured(client):
+    page = text(client.get("/"))
+
+    assert "Pausada: faltam as credenciais do Plugg.to" in status_region(page, "stock")
+    banner = page[page.index('id="banners"') : page.index("<main>")]
+    assert "Configuração incompleta: falta Client ID" in banner
+    assert "sincronizações automáticas estão pausadas" in banner
+    assert 'href="/configuracoes/"' in banner
 
 
 def test_the_next_run_comes_from_the_scheduler(app, client, configured, monkeypatch):
@@ -347,6 +366,24 @@ def test_the_watcher_brings_runs_started_elsewhere(client):
     for region in ("job-products-status", "totals", "activity", "overview-watch"):
         assert re.search(f'id="{region}"[^>]*hx-swap-oob="true"', html)
     assert "<html" not in html
+
+
+def test_the_watcher_brings_the_banner_of_a_scheduler_that_stopped(
+    app, client, monkeypatch
+):
+    background = scheduler.BackgroundScheduler(app, threading.Event())
+    monkeypatch.setattr(background, "alive", lambda: True)
+    app.extensions["scheduler"] = background
+    page = text(client.get("/"))
+    url = re.search(r'id="overview-watch" hidden\s+hx-get="([^"]+)"', page).group(1)
+    background.started_at = utcnow() - timedelta(minutes=5)
+
+    html = text(client.get(url.replace("&amp;", "&"), headers=HTMX))
+
+    assert "O agendador parou" not in page
+    banners = html[html.index('id="banners"') :]
+    assert 'hx-swap-oob="true"' in banners[:40]
+    assert "O agendador parou" in banners
 
 
 def test_the_watcher_address_loaded_directly_is_the_page(client):

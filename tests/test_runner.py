@@ -77,7 +77,7 @@ def test_a_run_records_its_counts_and_ends_ok(job_body):
         2,
     )
     assert run.finished_at is not None and run.current_item is None
-    assert run.message == "2 enviados, 0 com falha, 0 ignorados, 0 chamadas à API."
+    assert run.message == "2 ok, 0 com falha, 0 pulados, 0 chamadas à API."
 
 
 def test_a_run_with_some_failures_is_partial_and_keeps_the_reasons(job_body):

@@ -4,16 +4,19 @@ import socket
 import subprocess
 import sys
 import threading
+import types
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dashboard import settings as settings_store
 from dashboard.extensions import db
 from dashboard.models.sync import JobRun
 from dashboard.settings import JobSettings
-from dashboard.sync import scheduler
+from dashboard.sync import runner, scheduler
 from dashboard.sync.runner import RunOutcome
+from tests.conftest import CREDENTIALS
 
 
 class Clock:
@@ -45,6 +48,23 @@ class Dispatches(list):
             raise RuntimeError("database is locked")
         self.append((name, trigger))
         return RunOutcome(True, 1, "running", "iniciada")
+
+
+@pytest.fixture
+def use_stock_body(monkeypatch):
+    """Point the real stock job at a function the test provides."""
+    module = types.ModuleType("fake_scheduler_job")
+    monkeypatch.setitem(sys.modules, "fake_scheduler_job", module)
+    monkeypatch.setitem(
+        runner.JOBS,
+        "stock",
+        runner.Job("stock", "Estoque", "fake_scheduler_job:body", ("stock",)),
+    )
+
+    def use(function):
+        module.body = function
+
+    return use
 
 
 @pytest.fixture
@@ -191,14 +211,57 @@ def test_jobs_pause_while_the_credentials_are_rejected(
     assert dispatches == []
 
 
-def test_jobs_wait_until_the_settings_are_complete(background, dispatches):
+def test_jobs_pause_while_the_credentials_were_never_configured(background, dispatches):
     background.tick()
     make_due(background, "orders")
 
     background.tick()
 
     assert dispatches == []
-    assert scheduler.pause_reason(settings_store.load()) == "settings incomplete"
+    reason = scheduler.pause_reason(settings_store.load())
+    assert reason == scheduler.PAUSED_CREDENTIALS_MISSING
+
+
+def test_one_missing_credential_is_enough_to_pause(background, dispatches):
+    settings_store.save({k: v for k, v in CREDENTIALS.items() if k != "api_secret"})
+    background.tick()
+    make_due(background, "stock")
+
+    background.tick()
+
+    assert dispatches == []
+    reason = scheduler.pause_reason(settings_store.load())
+    assert reason == scheduler.PAUSED_CREDENTIALS_MISSING
+
+
+def test_jobs_wait_until_the_store_domain_is_set(background, configured, dispatches):
+    settings_store.save({"store_domain": ""})
+    background.tick()
+    make_due(background, "products")
+
+    background.tick()
+
+    assert dispatches == []
+    reason = scheduler.pause_reason(settings_store.load())
+    assert reason == scheduler.PAUSED_SETTINGS_INCOMPLETE
+
+
+def test_a_scheduled_run_is_refused_while_a_manual_one_goes_on(
+    app, background, configured, use_stock_body
+):
+    release = threading.Event()
+    use_stock_body(lambda ctx: release.wait(10))
+    manual = runner.start_in_background("stock", "manual")
+    background.tick()
+    make_due(background, "stock")
+
+    background.tick()
+
+    release.set()
+    assert runner.wait_for_runs(10) == 0
+    runs = db.session.scalars(select(JobRun.trigger).where(JobRun.job == "stock"))
+    assert manual.started and list(runs) == ["manual"]
+    assert background.next_runs()["stock"] > datetime.now(UTC)
 
 
 def test_a_failing_dispatch_does_not_stop_the_other_jobs(

@@ -386,11 +386,16 @@ def _final_status(status: str, context: JobContext) -> str:
 
 
 def _summary(context: JobContext) -> str:
-    counts = context.counts
+    counts, calls = context.counts, context.recorder.count
     return (
-        f"{counts.ok} enviados, {counts.failed} com falha, "
-        f"{counts.skipped} ignorados, {context.recorder.count} chamadas à API."
+        f"{counts.ok} ok, {counts.failed} com falha, "
+        f"{_plural(counts.skipped, 'pulado', 'pulados')}, "
+        f"{_plural(calls, 'chamada', 'chamadas')} à API."
     )
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def _finish(run_id: int, context: JobContext, status, message, detail) -> None:

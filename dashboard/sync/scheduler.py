@@ -55,12 +55,19 @@ def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+PAUSED_CREDENTIALS_MISSING = "credentials missing"
+PAUSED_CREDENTIALS_REJECTED = "credentials rejected"
+PAUSED_SETTINGS_INCOMPLETE = "settings incomplete"
+
+
 def pause_reason(settings: settings_store.Settings) -> str:
     """Say why automatic runs are paused right now, or return ''."""
+    if any(not getattr(settings, name) for name in settings_store.CREDENTIAL_FIELDS):
+        return PAUSED_CREDENTIALS_MISSING
     if settings_store.credentials_rejected():
-        return "credentials rejected"
+        return PAUSED_CREDENTIALS_REJECTED
     if settings.missing():
-        return "settings incomplete"
+        return PAUSED_SETTINGS_INCOMPLETE
     return ""
 
 

@@ -44,7 +44,9 @@ def banners() -> list[Banner]:
         found.append(
             Banner(
                 "warning",
-                "Configuração incompleta: falta " + ", ".join(settings.missing()) + ".",
+                "Configuração incompleta: falta "
+                + ", ".join(settings.missing())
+                + ". As sincronizações automáticas estão pausadas.",
                 url_for("settings_page.index"),
                 "Abrir Configurações",
             )

@@ -112,7 +112,10 @@ def ignore_one(item_id: int):
 def _retry_message(count: int, refused: list[str]) -> str:
     if not count:
         return "Não há falhas para tentar de novo."
-    text = f"{count} item(ns) enviado(s) para nova tentativa."
+    if count == 1:
+        text = "1 item enviado para nova tentativa."
+    else:
+        text = f"{count} itens enviados para nova tentativa."
     if refused:
         text += " " + " ".join(refused) + " Eles serão enviados na próxima execução."
     return text

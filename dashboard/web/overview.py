@@ -2,9 +2,11 @@
 
 A job's status region polls itself every second only while its run is going
 and stops when the server answers with the finished state. A slow watcher
-notices runs the scheduler starts while the page stays open.
+notices runs the scheduler starts, and new banners (a scheduler that stopped),
+while the page stays open.
 """
 
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,7 @@ from dashboard.orders.stats import order_totals, orders_per_day
 from dashboard.sync import claims, scheduler
 from dashboard.sync.report import item_counts
 from dashboard.sync.runner import JOBS, RunOutcome, job_for_kind, start_in_background
+from dashboard.web.banners import banners
 from dashboard.web.charts import DAYS, activity_charts
 from dashboard.web.rendering import render, wants_fragment
 from dashboard.web.run_labels import template_helpers
@@ -28,8 +31,13 @@ from dashboard.web.run_labels import template_helpers
 bp = Blueprint("overview", __name__)
 
 PAUSE_TEXTS = {
-    "credentials rejected": "Pausada: o Plugg.to recusou as credenciais.",
-    "settings incomplete": "Pausada: a configuração está incompleta.",
+    scheduler.PAUSED_CREDENTIALS_MISSING: (
+        "Pausada: faltam as credenciais do Plugg.to (Configurações)."
+    ),
+    scheduler.PAUSED_CREDENTIALS_REJECTED: (
+        "Pausada: o Plugg.to recusou as credenciais."
+    ),
+    scheduler.PAUSED_SETTINGS_INCOMPLETE: "Pausada: a configuração está incompleta.",
 }
 
 
@@ -126,11 +134,13 @@ def charts(now: datetime) -> list:
 
 
 def signature(panels: list[JobPanel]) -> str:
-    """Summarise the latest run of each job, to notice scheduled runs."""
-    return ".".join(
+    """Summarise the latest runs and the banners, to notice what changed."""
+    runs = ".".join(
         f"{panel.last.id}-{panel.last.status}" if panel.last else "0"
         for panel in panels
     )
+    shown = "|".join(f"{banner.level}:{banner.text}" for banner in banners())
+    return f"{runs}.{zlib.crc32(shown.encode()):08x}"
 
 
 def _page_context(now: datetime) -> dict:
