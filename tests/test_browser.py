@@ -5,6 +5,7 @@ order and build on each other (sync, then Falhas, then Histórico), and the
 last one stops the server in the middle of a run.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ from tests.browser_support import (
 pytestmark = pytest.mark.browser
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
+    if os.environ.get("CI"):
+        # In CI a missing browser is a broken install step, not a reason to skip.
+        pytest.fail("Debian's chromium is not installed", pytrace=False)
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
