@@ -29,11 +29,6 @@ def try_claim(
 ) -> bool:
     """Take or renew a lease; return False if someone else holds it. Commits."""
     now = now or utcnow()
-    db.session.execute(
-        insert(Claim)
-        .values(key=key, owner=None, expires_at=None)
-        .on_conflict_do_nothing()
-    )
     taken = _take(key, owner, now + ttl, now)
     db.session.commit()
     if not taken:
@@ -44,14 +39,16 @@ def try_claim(
 
 
 def _take(key: str, owner: str, expires_at: datetime, now: datetime) -> bool:
+    # One statement: a lease is taken on every push, so it must be cheap.
+    statement = insert(Claim).values(key=key, owner=owner, expires_at=expires_at)
     result = db.session.execute(
-        update(Claim)
-        .where(
-            Claim.key == key,
-            or_(Claim.owner.is_(None), Claim.owner == owner, Claim.expires_at < now),
+        statement.on_conflict_do_update(
+            index_elements=[Claim.key],
+            set_={"owner": owner, "expires_at": expires_at},
+            where=or_(
+                Claim.owner.is_(None), Claim.owner == owner, Claim.expires_at < now
+            ),
         )
-        .values(owner=owner, expires_at=expires_at)
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
