@@ -1,15 +1,21 @@
 """Produtos pages: list, search, product page, upload preview and apply, export."""
 
 import io
+import json
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
 from dashboard.models.catalog import Product
+from dashboard.models.types import utcnow
+from dashboard.orders import intake
+from dashboard.pluggto.orders import parse_order
 from dashboard.web import products as products_web
 from tests.catalog_factories import HEADER, ROWS, csv_text, import_rows, with_cell
+from tests.orders_factories import make_product, order_json, stock_of
 
 
 @pytest.fixture
@@ -232,3 +238,117 @@ def test_the_csv_export_downloads_the_catalog(client, catalog):
 
 def test_an_unknown_export_format_is_404(client, catalog):
     assert client.get("/produtos/exportar?formato=pdf").status_code == 404
+
+
+# Editing one SKU ----------------------------------------------------------------------
+
+
+def shown_form(client, pid: int, index: int = 0) -> dict:
+    """Return the edit form of one SKU as the product page renders it."""
+    page = client.get(f"/produtos/{pid}").get_data(as_text=True)
+    form = page.split(f'id="edit-{index}"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="(s\d+-\w+)"[^>]*value="([^"]*)"', form))
+    fields.update(re.findall(r'value="([^"]*)"[^>]*name="(s\d+-\w+)"', form)[::-1])
+    return {name: value for name, value in fields.items() if name.startswith("s")}
+
+
+def reserve(sku: str, quantity: int) -> None:
+    """Import an order that takes stock while the merchant looks at the page."""
+    intake.ingest(
+        parse_order(order_json("p1", lines=[(sku, quantity, "50.00")])), utcnow()
+    )
+
+
+def test_the_edit_form_carries_the_stock_it_showed(client, configured):
+    pid = make_product("CAM-01", quantity=10).id
+
+    form = shown_form(client, pid)
+
+    assert form["s0-quantity"] == "10"
+    assert form["s0-shown_quantity"] == "10"
+
+
+def test_saving_a_price_keeps_stock_an_order_reserved_meanwhile(
+    client, post, configured
+):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+    reserve("CAM-01", 3)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-price": "45,00"})
+
+    assert response.status_code == 303
+    assert stock_of("CAM-01") == 7
+    assert db.session.get(Product, pid).price == Decimal("45.00")
+
+
+def test_a_new_stock_over_a_moved_one_is_refused_and_nothing_is_saved(
+    client, post, configured
+):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+    reserve("CAM-01", 3)
+
+    response = post(
+        f"/produtos/{pid}/editar/0",
+        {**form, "s0-price": "45,00", "s0-quantity": "12"},
+        htmx=True,
+    )
+
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "O estoque de CAM-01 mudou para 7 enquanto você editava" in text
+    assert 'value="7"' in text  # the form now starts from the current stock
+    assert stock_of("CAM-01") == 7
+    assert db.session.get(Product, pid).price == Decimal("50.00")
+
+
+def test_a_new_stock_over_an_unmoved_one_is_saved(client, post, configured):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-quantity": "4"})
+
+    assert response.status_code == 303
+    assert stock_of("CAM-01") == 4
+
+
+def test_a_bad_price_comes_back_next_to_the_field_for_htmx(client, post, configured):
+    pid = make_product("CAM-01").id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-price": "abc"}, htmx=True)
+
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert text.lstrip().startswith('<form id="edit-0"')
+    assert 'id="s0-price-error"' in text
+    assert db.session.get(Product, pid).price == Decimal("50.00")
+
+
+def test_editing_an_unknown_sku_index_is_404(post, configured):
+    pid = make_product("CAM-01").id
+
+    assert post(f"/produtos/{pid}/editar/5", {"s5-price": "1,00"}).status_code == 404
+
+
+def test_an_edit_without_csrf_token_is_refused(client, configured):
+    pid = make_product("CAM-01").id
+
+    response = client.post(f"/produtos/{pid}/editar/0", data={"s0-price": "1,00"})
+
+    assert response.status_code == 400
+
+
+def test_pages_let_htmx_swap_409_and_422_answers(client, configured):
+    page = client.get("/produtos/").get_data(as_text=True)
+
+    config = re.search(r'name="htmx-config" content=\'([^\']+)\'', page).group(1)
+    rules = json.loads(config)["responseHandling"]
+
+    def swaps(status: int) -> bool:
+        rule = next(r for r in rules if re.search(r["code"], str(status)))
+        return rule["swap"]
+
+    assert swaps(422) and swaps(409) and swaps(200)
+    assert not swaps(400) and not swaps(500) and not swaps(204)

@@ -15,11 +15,11 @@ from flask import (
     url_for,
 )
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from dashboard.catalog import cells, uploads
-from dashboard.catalog.editing import SkuChange, edit_sku
+from dashboard.catalog.editing import SkuChange, StockChanged, edit_sku
 from dashboard.catalog.exporter import export_catalog
 from dashboard.catalog.importer import apply_import, preview_import
 from dashboard.catalog.jobs import sync_now
@@ -66,6 +66,7 @@ class SkuForm(Form):
     )
     special_price = StringField("Preço promocional (por)")
     quantity = StringField("Estoque")
+    shown_quantity = HiddenField()  # the stock the page showed, to detect moves
 
     def validate_price(self, field) -> None:
         self.price_value = _money(field.data)
@@ -83,7 +84,13 @@ class SkuForm(Form):
             raise ValidationError(_sentence(str(error))) from None
 
     def change(self) -> SkuChange:
-        return SkuChange(self.price_value, self.special_value, self.quantity_value)
+        shown = (self.shown_quantity.data or "").strip()
+        return SkuChange(
+            self.price_value,
+            self.special_value,
+            self.quantity_value,
+            int(shown) if shown.isascii() and shown.isdigit() else None,
+        )
 
 
 def _money(text: str | None):
@@ -145,6 +152,7 @@ def _sku_forms(family, posted: tuple[int, SkuForm] | None = None) -> list:
         form.price.data = _brl_input(line.price)
         form.special_price.data = _brl_input(line.special_price)
         form.quantity.data = "" if line.quantity is None else str(line.quantity)
+        form.shown_quantity.data = form.quantity.data
         forms.append((index, line, form))
     return forms
 
@@ -181,7 +189,12 @@ def edit(product_id: int, index: int):
     if not form.validate():
         return _edit_response(product_id, index, line, form, 422)
 
-    edit_sku(family.product, line.sku, form.change())
+    try:
+        edit_sku(family.product, line.sku, form.change())
+    except StockChanged as moved:
+        form.quantity.errors = [str(moved)]
+        form.quantity.data = form.shown_quantity.data = str(moved.current)
+        return _edit_response(product_id, index, line, form, 409)
     flash(f"{line.sku}: alteração salva; será enviada ao Plugg.to.", "success")
     if not wants_fragment():
         return redirect(url_for("products.detail", product_id=product_id), code=303)
