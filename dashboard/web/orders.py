@@ -130,10 +130,7 @@ def _context(order: Order, invoice_form=None, tracking_form=None, xml_form=None)
 
 def _page(order: Order, code: int = 200, **forms):
     response = render(DETAIL_PAGE, DETAIL_FRAGMENT, **_context(order, **forms))
-    # htmx 2 swaps only 2xx answers: field errors sent to htmx with a 4xx
-    # would never reach the screen, so the error code is for full pages only.
-    if not wants_fragment():
-        response.status_code = code
+    response.status_code = code  # base.html lets htmx swap a 422
     return response
 
 
