@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "BIND_PORT": DEFAULT_PORT,
     "DEMO_MODE": False,
     "JOB_LEASE_SECONDS": 120,
+    # A family's lease outlives its longest push (4 attempts of 35 s plus 120 s
+    # of Retry-After waits, twice with the POST fallback); a dead process's
+    # lease is freed at once anyway (claims.owner_is_dead).
+    "GROUP_LEASE_SECONDS": 900,
     "RETENTION_DAYS": 30,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 from datetime import timedelta
 
@@ -346,6 +347,33 @@ def test_an_item_whose_group_is_busy_is_skipped(job_body):
     assert handled == ["BONE-U"]
     assert (run.ok_count, run.skipped_count) == (1, 1)
     assert claims.holder("group:BON") is None
+
+
+def test_the_items_of_one_group_never_run_at_once_nor_lose_the_lease(job_body):
+    inside, overlaps, stolen = [], [], []
+    lock = threading.Lock()
+
+    @job_body
+    def body(ctx):
+        def handle(sku):
+            with lock:
+                overlaps.extend(other for other in inside if other[:3] == sku[:3])
+                inside.append(sku)
+            if sku == "CAM-G":  # the family is still being pushed
+                stolen.append(claims.try_claim("group:CAM", "another-process", MINUTE))
+            time.sleep(0.05)
+            with lock:
+                inside.remove(sku)
+            ctx.ok(sku)
+
+        ctx.for_each(["CAM-M", "CAM-G", "BONE-U"], handle, group_of=lambda sku: sku[:3])
+
+    outcome = runner.run_job("stock", "manual")
+
+    assert run_record(outcome.run_id).ok_count == 3
+    assert overlaps == []
+    assert stolen == [False]
+    assert claims.holder("group:CAM") is None  # released once the family is done
 
 
 def test_rejected_credentials_stop_the_remaining_items(job_body, configured):

@@ -214,52 +214,71 @@ class JobContext:
     ) -> None:
         """Call ``handle(item)`` for each item on ``concurrency`` threads.
 
-        Each call runs in its own app context and holds the lease of its
-        group, so two pushes of the same group never overlap, even across
-        processes; a busy group is skipped and stays pending. ``handle``
-        records its own success or failure (ok()/failed()); an exception it
-        lets escape counts as a failure of that item and the others go on.
+        The items of one group go to one thread, in order, under the group's
+        lease, so two pushes of the same group never overlap, even across
+        processes; a group leased elsewhere is skipped and stays pending.
+        ``handle`` records its own success or failure (ok()/failed()); an
+        exception it lets escape counts as a failure of that item and the
+        others go on.
         """
-        lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])
+        lease = timedelta(seconds=self.app.config["GROUP_LEASE_SECONDS"])
 
-        def work(item: Any) -> None:
-            if self.stopping():
-                return
-            label = label_of(item)
+        def work(unit: tuple[str | None, list[Any]]) -> None:
+            group, members = unit
+            key = f"group:{group}" if group is not None else None
             with self.app.app_context():
-                group = f"group:{group_of(item)}" if group_of else None
-                if group and not claims.try_claim(group, self.owner, lease):
-                    self.skipped(label)
-                    return
                 try:
-                    handle(item)
-                except CredentialsRejected as error:
-                    db.session.rollback()
-                    self.credentials_rejected = error
-                except PluggtoError as error:
-                    db.session.rollback()
-                    self.failed(label, error.message)
-                except Exception as error:  # one bad item never stops the rest
-                    db.session.rollback()
-                    logger.exception("Unexpected error on %s", label)
-                    self.failed(label, f"Erro inesperado: {error}")
+                    for item in members:
+                        if self.stopping():
+                            return
+                        # Claimed again per item: a long family renews its lease.
+                        if key and not claims.try_claim(key, self.owner, lease):
+                            self.skipped(label_of(item))
+                            continue
+                        self._handle(item, handle, label_of(item))
                 finally:
-                    if group:
-                        claims.release(group, self.owner)
+                    if key:
+                        claims.release(key, self.owner)
                         db.session.commit()
                     db.session.remove()
 
         workers = max(1, self.concurrency)
         with ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{self.job}") as pool:
-            for _ in pool.map(work, items):
+            for _ in pool.map(work, _units(items, group_of)):
                 pass
         if self.credentials_rejected is not None:
             raise self.credentials_rejected
+
+    def _handle(self, item: Any, handle: Callable[[Any], None], label: str) -> None:
+        try:
+            handle(item)
+        except CredentialsRejected as error:
+            db.session.rollback()
+            self.credentials_rejected = error
+        except PluggtoError as error:
+            db.session.rollback()
+            self.failed(label, error.message)
+        except Exception as error:  # one bad item never stops the rest
+            db.session.rollback()
+            logger.exception("Unexpected error on %s", label)
+            self.failed(label, f"Erro inesperado: {error}")
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
         self.recorder.flush()
+
+
+def _units(
+    items: Iterable[Any], group_of: Callable[[Any], str] | None
+) -> list[tuple[str | None, list[Any]]]:
+    """Split the items into work units: one per group, in first-seen order."""
+    if group_of is None:
+        return [(None, [item]) for item in items]
+    units: dict[str, list[Any]] = {}
+    for item in items:
+        units.setdefault(group_of(item), []).append(item)
+    return list(units.items())
 
 
 def run_job(
