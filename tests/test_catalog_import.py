@@ -11,6 +11,9 @@ from dashboard.catalog.importer import apply_import, preview_import
 from dashboard.extensions import db
 from dashboard.models.catalog import Product, Variation
 from dashboard.models.sync import SyncItem
+from dashboard.models.types import utcnow
+from dashboard.orders import intake
+from dashboard.pluggto.orders import parse_order
 from tests.catalog_factories import (
     HEADER,
     ROWS,
@@ -19,6 +22,7 @@ from tests.catalog_factories import (
     write_csv,
     write_xlsx,
 )
+from tests.orders_factories import order_json
 
 
 @pytest.fixture
@@ -390,3 +394,39 @@ def test_an_exported_catalog_imports_back_unchanged(store, tmp_path, name):
     assert rows == 4
     assert report.ok, problems(report)
     assert (report.new, report.changed, report.unchanged) == (0, 0, 2)
+
+
+def reserve(sku: str, quantity: int) -> None:
+    intake.ingest(
+        parse_order(order_json("p1", lines=[(sku, quantity, "59.90")])), utcnow()
+    )
+
+
+def test_an_old_export_warns_about_the_stock_orders_moved_since(store, tmp_path):
+    import_rows(tmp_path)
+    path = tmp_path / "exportado.csv"
+    export_catalog(path)
+    reserve("CAM-01-P", 3)  # the store now has 1, the file still says 4
+
+    report = preview_import(path)
+
+    assert report.ok, problems(report)
+    warning = [notice for notice in report.notices if notice.startswith("Atenção")]
+    assert warning == [
+        "Atenção: pedidos mudaram o estoque de 1 SKU(s) depois da última "
+        "exportação ou importação da planilha: CAM-01-P (loja 1, planilha 4). "
+        "Ao aplicar, o estoque da planilha substitui o da loja; confira antes "
+        "de aplicar."
+    ]
+
+
+def test_a_fresh_export_or_import_brings_no_stock_warning(store, tmp_path):
+    import_rows(tmp_path)
+    reserve("CAM-01-P", 3)
+    path = tmp_path / "exportado.csv"
+    export_catalog(path)  # taken after the order: it already says 1
+
+    report = preview_import(path)
+
+    assert report.ok, problems(report)
+    assert not [notice for notice in report.notices if notice.startswith("Atenção")]

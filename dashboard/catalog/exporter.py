@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dashboard.catalog import stock_moves
 from dashboard.catalog.records import ItemRecord, ProductRecord, iter_families
 from dashboard.catalog.spreadsheet import format_of, write_csv, write_xlsx
 from dashboard.extensions import db
 from dashboard.models.catalog import Product, Variation
+from dashboard.models.types import utcnow
 
 BASE_COLUMNS = [
     "sku",
@@ -35,8 +37,13 @@ MIN_CATEGORY_COLUMNS = 3
 
 
 def export_catalog(path: Path) -> int:
-    """Write the whole catalog to a .csv or .xlsx file; return rows written."""
+    """Write the whole catalog to a .csv or .xlsx file; return rows written.
+
+    Commits the moment of the export, so a later import of an edited copy
+    can warn about stock that orders moved in between.
+    """
     kind = format_of(path.name)
+    started = utcnow()  # orders after this moment are not in the file
     header, sizes = _header()
     counter = _Counter()
     rows = counter.wrap(_rows(sizes))
@@ -44,6 +51,8 @@ def export_catalog(path: Path) -> int:
         write_csv(path, header, rows)
     else:
         write_xlsx(path, header, rows)
+    stock_moves.remember_file_moment(started)
+    db.session.commit()
     return counter.count
 
 

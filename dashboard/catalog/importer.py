@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from dashboard import settings as settings_store
-from dashboard.catalog import staging
+from dashboard.catalog import staging, stock_moves
 from dashboard.catalog.reading import (
     Families,
     Problem,
@@ -219,10 +219,12 @@ def _compare_and_write(families: Families, report: ImportReport, write: bool) ->
     report.removed_variations = len(removed)
 
     staged: list[str] = []
+    stock_changes: dict[str, tuple[int, int]] = {}
     skus = list(products)
     for start in range(0, len(skus), CHUNK):
         chunk = [products[sku] for sku in skus[start : start + CHUNK]]
         work = _compare(chunk, removed, touched, report)
+        stock_changes.update(_stock_changes(work.changed))
         if write:
             _write(work)
             staged.extend(p.sku for p in work.new)
@@ -230,10 +232,27 @@ def _compare_and_write(families: Families, report: ImportReport, write: bool) ->
 
     deactivated = _deactivate_absent(products) if report.replace else []
     report.deactivated = len(deactivated)
+    notice = stock_moves.overwrite_notice(stock_changes)
+    if notice:
+        report.notices.append(notice)
     if write:
         if report.replace:
             _switch_off(deactivated)
         _stage(staged + [sku for _, sku in deactivated])
+        stock_moves.remember_file_moment()
+
+
+def _stock_changes(
+    changed: list[tuple[ProductRecord, ProductRecord]],
+) -> dict[str, tuple[int, int]]:
+    """Return {sku: (store stock, file stock)} where the file changes the stock."""
+    found = {}
+    for new, old in changed:
+        stored = {item.sku: item.quantity for item in old.variations or [old]}
+        for item in new.variations or [new]:
+            if item.sku in stored and stored[item.sku] != item.quantity:
+                found[item.sku] = (stored[item.sku], item.quantity)
+    return found
 
 
 def _removed_variations(
