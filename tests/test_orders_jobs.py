@@ -128,6 +128,42 @@ def test_a_short_page_ends_the_listing(catalog, api, monkeypatch):
     assert db.session.scalar(select(func.count(Order.id))) == 3
 
 
+def test_a_listing_that_ignores_next_does_not_advance_the_watermark(
+    catalog, api, monkeypatch
+):
+    monkeypatch.setattr(pull, "PAGE_LIMIT", 2)
+    first_page = [order_json("a"), order_json("b")]
+    ignoring_next = api.get(
+        ORDERS_URL, json={"result": [{"Order": order} for order in first_page]}
+    )
+    for pid in "abcd":
+        mock_put(api, pid)
+
+    job = run()
+
+    message = job.failures[0]["message"]
+    assert job.status != "ok"
+    assert "O Plugg.to repetiu a mesma página de pedidos" in message
+    assert pull.watermark() is None
+    assert ignoring_next.call_count == 2
+
+
+def test_the_run_after_a_repeated_page_imports_every_order(catalog, api, monkeypatch):
+    monkeypatch.setattr(pull, "PAGE_LIMIT", 2)
+    a, b, c, d = (order_json(pid) for pid in "abcd")
+    api.get(ORDERS_URL, json={"result": [{"Order": a}, {"Order": b}]})
+    for pid in "abcd":
+        mock_put(api, pid)
+    run()
+
+    mock_list(api, [[a, b], [c, d], []])
+    job = run()
+
+    assert db.session.scalar(select(func.count(Order.id))) == 4
+    assert job.status == "ok"
+    assert pull.watermark() is not None
+
+
 def test_the_window_end_rounds_up_to_the_next_whole_second():
     now = datetime(2026, 12, 3, 21, 38, 59, 437000, tzinfo=UTC)
 

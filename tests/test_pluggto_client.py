@@ -349,18 +349,23 @@ def test_skus_are_percent_encoded_exactly_once(mock, make_client, sku, encoded):
     assert sent.json() == {"action": "update", "quantity": 0, "sku": sku}
 
 
-def test_listing_orders_follows_next_and_dedupes_repeats(mock, make_client):
-    def page(ids):
-        return {
-            "total": 5,
-            "showing": len(ids),
-            "limit": 2,
-            "result": [{"Order": {"id": i}} for i in ids],
-        }
+def order_page(ids, limit=2):
+    return {
+        "total": 4,
+        "showing": len(ids),
+        "limit": limit,
+        "result": [{"Order": {"id": i}} for i in ids],
+    }
 
+
+def test_listing_orders_follows_next_and_dedupes_repeats(mock, make_client):
     mock.get(
         f"{API}/orders",
-        [{"json": page(["a", "b"])}, {"json": page(["b", "c"])}, {"json": page(["d"])}],
+        [
+            {"json": order_page(["a", "b"])},
+            {"json": order_page(["b", "c"])},
+            {"json": order_page(["d"])},
+        ],
     )
 
     orders = list(make_client().list_orders(status="approved", limit=2))
@@ -370,6 +375,50 @@ def test_listing_orders_follows_next_and_dedupes_repeats(mock, make_client):
     assert queries[0] == {"limit": ["2"], "status": ["approved"]}
     assert queries[1]["next"] == ["b"]
     assert queries[2]["next"] == ["c"]
+
+
+def test_a_full_page_repeated_because_next_was_ignored_is_a_transient_error(
+    mock, make_client
+):
+    mock.get(f"{API}/orders", json=order_page(["a", "b"]))
+    listed = []
+
+    with pytest.raises(PluggtoError) as caught:
+        for order in make_client().list_orders(limit=2):
+            listed.append(order["id"])
+
+    assert caught.value.permanent is False
+    assert caught.value.message == (
+        "O Plugg.to repetiu a mesma página de pedidos; a listagem será tentada de novo."
+    )
+    assert listed == ["a", "b"]
+    assert len([r for r in mock.request_history if r.path == "/orders"]) == 2
+
+
+def test_a_page_that_leads_back_to_a_used_cursor_is_a_transient_error(
+    mock, make_client
+):
+    mock.get(
+        f"{API}/orders",
+        [{"json": order_page(["a", "b"])}, {"json": order_page(["c", "b"])}],
+    )
+
+    with pytest.raises(PluggtoError) as caught:
+        list(make_client().list_orders(limit=2))
+
+    assert caught.value.permanent is False
+    assert caught.value.code == errors.BAD_RESPONSE
+
+
+def test_a_short_page_of_repeats_still_ends_the_listing(mock, make_client):
+    mock.get(
+        f"{API}/orders",
+        [{"json": order_page(["a", "b"])}, {"json": order_page(["b"])}],
+    )
+
+    orders = list(make_client().list_orders(limit=2))
+
+    assert [o["id"] for o in orders] == ["a", "b"]
 
 
 def test_listing_orders_sends_the_created_window(mock, make_client):

@@ -296,7 +296,11 @@ class PluggtoClient:
         modified: tuple[str, str] | None = None,
         limit: int = ORDER_PAGE_LIMIT,
     ) -> Iterator[dict]:
-        """Yield every order matching the filters, each once, page by page."""
+        """Yield every order matching the filters, each once, page by page.
+
+        Raises a transient ``PluggtoError`` when a full page repeats an earlier
+        one, so a listing cut short is never taken for the whole list.
+        """
         params: dict[str, Any] = {"limit": limit}
         if status:
             params["status"] = status
@@ -306,15 +310,21 @@ class PluggtoClient:
             params["modified"] = f"{modified[0]}to{modified[1]}"
 
         seen: set[str] = set()
+        cursors: set[str] = set()
         while True:
             page = self._order_page(params)
-            for order in page:
-                if order.get("id") not in seen:
-                    seen.add(order.get("id"))
-                    yield order
-            if len(page) < limit or page[-1].get("id") == params.get("next"):
+            fresh = _unseen(page, seen)
+            yield from fresh
+            if len(page) < limit:
                 return
-            params["next"] = page[-1].get("id")
+
+            # A full page with nothing new means the cursor was not honoured;
+            # stopping here would pass a partial listing off as complete.
+            cursor = page[-1].get("id")
+            if not fresh or cursor in cursors:
+                raise _repeated_page(cursor)
+            cursors.add(cursor)
+            params["next"] = cursor
 
     def get_order(self, order_id: str) -> dict:
         """Return one order."""
@@ -444,6 +454,26 @@ def _unwrap(data: Any, key: str) -> dict:
     if isinstance(data, dict):
         return data
     raise _bad_response(f"expected an object with '{key}'")
+
+
+def _unseen(orders: list[dict], seen: set[str]) -> list[dict]:
+    """Return the orders whose id is not in ``seen``, and add their ids."""
+    fresh = []
+    for order in orders:
+        if order.get("id") not in seen:
+            seen.add(order.get("id"))
+            fresh.append(order)
+    return fresh
+
+
+def _repeated_page(cursor: Any) -> PluggtoError:
+    return PluggtoError(
+        "O Plugg.to repetiu a mesma página de pedidos; "
+        "a listagem será tentada de novo.",
+        code=errors.BAD_RESPONSE,
+        permanent=False,
+        detail=f"a full order page ending at id {cursor} repeats an earlier page",
+    )
 
 
 def _short(text: str, limit: int = 300) -> str:
