@@ -484,6 +484,47 @@ def test_an_order_without_shipment_gets_one_once_and_keeps_its_id(catalog, api):
     assert order_of("p1").shipment_id == "new-1"
 
 
+def test_an_accepted_invoice_stays_sent_when_reading_the_new_shipment_fails(
+    catalog, api
+):
+    data = order_json("p1", shipment_id=None)
+    imported(api, data)
+    save("p1", record_invoice, invoice())
+    fresh_then_failing = [{"json": {"Order": data}}, {"status_code": 500, "json": {}}]
+    api.get(f"{ORDERS_URL}/p1", fresh_then_failing)
+    mock_put(api, "p1")
+
+    job = run()
+
+    assert sync_item("invoice", "p1").state == "ok"
+    assert order_of("p1").invoice_sent_at is not None
+    assert [e.kind for e in order_of("p1").events][-1] == "invoice_sent"
+    assert len([b for b in put_bodies(api) if "shipments" in b]) == 1
+    assert job.status == "ok"
+
+
+def test_tracking_after_a_failed_shipment_read_waits_for_the_new_shipment_id(
+    catalog, api
+):
+    data = order_json("p1", shipment_id=None)
+    imported(api, data)
+    save("p1", record_invoice, invoice())
+    save("p1", record_tracking, tracking("AA123456789BR"))
+    api.get(f"{ORDERS_URL}/p1", [{"json": {"Order": data}}, {"status_code": 500}])
+    mock_put(api, "p1")
+    run()
+
+    mock_get(api, order_json("p1", shipment_id="new-1"))
+    due_now("tracking", "p1")
+    run()
+
+    bodies = [b for b in put_bodies(api) if "shipments" in b]
+    assert [b["status"] for b in bodies] == ["invoiced", "shipping_informed"]
+    assert "id" not in bodies[0]["shipments"][0]
+    assert bodies[1]["shipments"][0]["id"] == "new-1"
+    assert sync_item("tracking", "p1").state == "ok"
+
+
 def test_a_lost_answer_on_a_new_shipment_is_not_replayed(catalog, api):
     imported(api, order_json("p1", shipment_id=None))
     save("p1", record_invoice, invoice())

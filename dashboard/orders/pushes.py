@@ -37,6 +37,7 @@ from dashboard.sync import state
 logger = logging.getLogger(__name__)
 
 CANCELED_CODE = "order_canceled"
+SHIPMENT_KINDS = (KIND_INVOICE, KIND_TRACKING)
 WHAT = {
     KIND_EXTERNAL: "o número do pedido",
     KIND_INVOICE: "a NF-e",
@@ -203,6 +204,9 @@ def push_one(
     state.mark_sent(kind, pluggto_id, value, now)
     add_event(order, f"{kind}_sent", message)
     db.session.commit()
+
+    if kind in SHIPMENT_KINDS and order.shipment_id is None:
+        _learn_shipment_id(client, order)
     return PushResult(kind, True, message)
 
 
@@ -260,9 +264,7 @@ def _send_invoice(client: PluggtoClient, order: Order, invoice: Invoice) -> str:
         link=invoice.link,
     )
     result = _update_shipment(client, order.pluggto_id, shipment_id, changes)
-    order.shipment_id = shipment_id or _new_shipment_id(
-        client, order.pluggto_id, result
-    )
+    order.shipment_id = shipment_id or _answered_shipment_id(result)
     return _accepted(result, f"NF-e {invoice.number} enviada ao Plugg.to.")
 
 
@@ -277,9 +279,7 @@ def _send_tracking(client: PluggtoClient, order: Order, tracking: Tracking) -> s
         shipped_on=tracking.shipped_on,
     )
     result = _update_shipment(client, order.pluggto_id, shipment_id, changes)
-    order.shipment_id = shipment_id or _new_shipment_id(
-        client, order.pluggto_id, result
-    )
+    order.shipment_id = shipment_id or _answered_shipment_id(result)
     return _accepted(result, f"Rastreio {tracking.code} enviado ao Plugg.to.")
 
 
@@ -297,12 +297,32 @@ def current_shipment(client: PluggtoClient, pluggto_id: str) -> str | None:
     return ids[0] if ids else None
 
 
-def _new_shipment_id(
-    client: PluggtoClient, pluggto_id: str, result: ApiResult
-) -> str | None:
-    """Learn the id Plugg.to gave the shipment we sent without one."""
+def _answered_shipment_id(result: ApiResult) -> str | None:
+    """Return the shipment id Plugg.to put in its answer to an update, if any."""
     ids = payloads.shipment_ids(payloads.unwrap_order(result.data))
-    if not ids:
-        ids = payloads.shipment_ids(client.get_order(pluggto_id))
-    logger.info("Order %s had no shipment; Plugg.to created %s", pluggto_id, ids)
     return ids[0] if ids else None
+
+
+def _learn_shipment_id(client: PluggtoClient, order: Order) -> None:
+    """Read the id Plugg.to gave the shipment we sent without one. Commits.
+
+    Best effort: the update is already accepted and recorded, and every later
+    push reads the shipment id afresh anyway, so a failed read only warrants
+    a warning.
+    """
+    try:
+        order.shipment_id = current_shipment(client, order.pluggto_id)
+    except PluggtoError as error:
+        logger.warning(
+            "Could not read the new shipment id of order %s: %s",
+            order.pluggto_id,
+            error,
+        )
+        return
+
+    logger.info(
+        "Order %s had no shipment; Plugg.to created %s",
+        order.pluggto_id,
+        order.shipment_id,
+    )
+    db.session.commit()
