@@ -81,6 +81,34 @@ def test_it_refuses_letters_in_the_key():
     assert "só números" in key_error("A" * 44)
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_it_refuses_a_key_written_in_arabic_indic_digits():
+    exotic = nfe_key(1, 1234).translate(ARABIC_INDIC)
+
+    invoice, errors = validate(key=exotic)
+
+    assert invoice is None
+    assert errors == {"key": "A chave deve ter só números (44 dígitos)."}
+
+
+def test_a_superscript_in_the_key_is_a_field_error_not_a_crash():
+    invoice, errors = validate(key=nfe_key(1, 1234)[:43] + "²")
+
+    assert invoice is None
+    assert errors == {"key": "A chave deve ter só números (44 dígitos)."}
+
+
+@pytest.mark.parametrize("field", ["number", "series"])
+@pytest.mark.parametrize("value", ["1²", "١", "¹"])
+def test_number_and_series_take_only_the_digits_0_to_9(field, value):
+    invoice, errors = validate(**{field: value})
+
+    assert invoice is None
+    assert errors[field].startswith("Use só números")
+
+
 def test_it_refuses_a_number_that_disagrees_with_the_key():
     _, errors = validate(number="1235")
 

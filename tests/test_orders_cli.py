@@ -101,6 +101,24 @@ def test_invoice_refuses_bad_fields_with_pt_br_messages_and_exit_1(run, orders):
     assert order_of("p1").nfe_key is None
 
 
+def test_invoice_refuses_non_ascii_digits_with_pt_br_messages(run, orders):
+    key = nfe_key(1, 1234)[:43] + "²"
+
+    result = run("invoice", "p1", *invoice_args(**{"--key": key, "--series": "¹"}))
+
+    assert result.exit_code == 1, result.output
+    assert "Chave: A chave deve ter só números (44 dígitos)." in result.output
+    assert "Série: Use só números" in result.output
+    assert order_of("p1").nfe_key is None
+
+
+def test_invoice_for_an_order_number_in_superscript_is_not_found(run, orders):
+    result = run("invoice", "1²", *invoice_args())
+
+    assert result.exit_code == 1, result.output
+    assert "Pedido 1² não encontrado" in result.output
+
+
 def test_invoice_reads_the_xml(run, orders, api, tmp_path):
     mock_get(api, order_json("p1"))
     mock_put(api, "p1")

@@ -163,6 +163,10 @@ def test_an_unknown_order_is_404(client, orders):
     assert client.get("/pedidos/nao-existe").status_code == 404
 
 
+def test_an_order_number_with_a_superscript_digit_is_404(client, orders):
+    assert client.get("/pedidos/1²").status_code == 404
+
+
 def test_an_order_that_failed_to_import_has_a_page_with_its_reason(client, configured):
     from dashboard.orders.jobs import _record_bad_data
 
@@ -199,6 +203,18 @@ def test_a_bad_invoice_shows_pt_br_errors_next_to_the_fields(post, orders):
     page = body(response)
     assert response.status_code == 422
     assert 'id="key-error"' in page and "44 dígitos" in page
+    assert order_of("p1").nfe_key is None
+
+
+def test_non_ascii_digits_in_the_invoice_are_field_errors_not_a_500(post, orders):
+    key = nfe_key(1, 1234)[:43] + "²"
+
+    response = post("/pedidos/p1/nfe", invoice_form(key=key, number="١٢٣٤"))
+
+    page = body(response)
+    assert response.status_code == 422
+    assert 'id="key-error">A chave deve ter só números (44 dígitos).' in page
+    assert 'id="number-error">Use só números, até 9 dígitos.' in page
     assert order_of("p1").nfe_key is None
 
 

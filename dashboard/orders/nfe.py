@@ -85,6 +85,15 @@ def clean_key(text: str | None) -> str:
     return re.sub(r"[\s.]", "", text or "")
 
 
+def only_ascii_digits(text: str) -> bool:
+    """Tell whether a text is made only of the digits 0-9.
+
+    ``str.isdigit`` also accepts superscripts and other scripts' digits,
+    which ``int`` then refuses or silently converts.
+    """
+    return re.fullmatch(r"[0-9]+", text) is not None
+
+
 def check_digit(first_43: str) -> int:
     """Return the mod-11 check digit of the first 43 digits of a key."""
     total = 0
@@ -100,7 +109,7 @@ def key_error(key: str) -> str | None:
     """Return why a cleaned key is invalid, in pt-BR, or None."""
     if not key:
         return "Informe a chave de acesso da NF-e."
-    if not key.isdigit():
+    if not only_ascii_digits(key):
         return "A chave deve ter só números (44 dígitos)."
     if len(key) != KEY_LENGTH:
         return f"A chave deve ter 44 dígitos; esta tem {len(key)}."
@@ -126,7 +135,7 @@ def _digits_field(text: str | None, size: int, name: str) -> tuple[str | None, s
     value = (text or "").strip()
     if not value:
         return None, f"Informe {name} da NF-e."
-    if not value.isdigit() or len(value) > size:
+    if not only_ascii_digits(value) or len(value) > size:
         return None, f"Use só números, até {size} dígitos."
     return str(int(value)), ""
 

@@ -68,6 +68,7 @@ def find_order(reference: str) -> Order | None:
     if not reference:
         return None
     order = by_pluggto_id(reference)
-    if order is None and reference.isdigit():
+    # isdigit alone lets superscripts through, which int() then refuses.
+    if order is None and reference.isascii() and reference.isdigit():
         order = db.session.scalar(select(Order).where(Order.number == int(reference)))
     return order
