@@ -1,5 +1,6 @@
 """The orders job end to end against a mocked Plugg.to."""
 
+import email.utils
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -197,6 +198,31 @@ def test_the_list_asks_for_a_utc_window_that_overlaps_the_last_pull(catalog, api
     start = query["modified"][0].split("to")[0].upper()
     assert start == pull.stamp(first_end - pull.OVERLAP).upper()
     assert query["limit"] == ["100"]
+
+
+def test_a_fast_computer_clock_never_moves_the_watermark_past_plugg_to_clock(
+    catalog, api
+):
+    server_now = utcnow() - timedelta(minutes=15)  # this PC runs 15 min fast
+    api.get(
+        f"{API}/orders",
+        json={"total": 0, "showing": 0, "limit": 100, "result": []},
+        headers={"Date": email.utils.format_datetime(server_now, usegmt=True)},
+    )
+
+    run()
+
+    expected = server_now.replace(microsecond=0) - timedelta(seconds=1)
+    assert pull.watermark() == expected
+
+
+def test_without_a_date_header_the_watermark_is_the_window_end(catalog, api):
+    mock_list(api, [[]])
+    before = utcnow()
+
+    run()
+
+    assert before <= pull.watermark() <= utcnow() + timedelta(seconds=1)
 
 
 def test_the_store_number_is_written_back_once(catalog, api):

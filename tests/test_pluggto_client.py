@@ -520,3 +520,25 @@ def test_no_secret_or_token_reaches_the_logs_even_at_debug(mock, make_client, ca
     assert "PUT /skus/A1 body" in text
     for secret in ("csecret-1", "apisecret-1", "tok-A", "Bearer tok"):
         assert secret not in text
+
+
+def test_the_client_remembers_the_earliest_server_clock_it_saw(mock, make_client):
+    client = make_client()
+    early = datetime(2026, 12, 3, 12, 0, 5, tzinfo=UTC)
+    mock.get(
+        f"{API}/orders/a",
+        json={"Order": {"id": "a"}},
+        headers={"Date": format_datetime(early, usegmt=True)},
+    )
+    mock.get(
+        f"{API}/orders/b",
+        json={"Order": {"id": "b"}},
+        headers={"Date": "not a date"},
+    )
+
+    client.get_order("a")
+    client.get_order("b")
+
+    assert client.earliest_server_time() == early
+    client.forget_server_times()
+    assert client.earliest_server_time() is None

@@ -120,6 +120,26 @@ def _remember_modified_ignored(now: datetime) -> None:
 
 def fetch(client: PluggtoClient, now: datetime) -> Pull:
     """Read the orders that may have changed since the last complete pull."""
+    client.forget_server_times()
+    pulled = _fetch(client, now)
+    pulled.end = _server_bound(pulled.end, client.earliest_server_time())
+    return pulled
+
+
+def _server_bound(end: datetime, server_now: datetime | None) -> datetime:
+    """Keep the watermark at or before Plugg.to's own clock.
+
+    A computer whose clock runs fast would otherwise move the watermark past
+    orders that Plugg.to creates later but stamps earlier; a slow one is
+    harmless (the next window starts where this one ended). ``Date`` has whole
+    seconds, so one more is taken off.
+    """
+    if server_now is None:
+        return end
+    return min(end, server_now - timedelta(seconds=1))
+
+
+def _fetch(client: PluggtoClient, now: datetime) -> Pull:
     last = watermark()
     start = last - OVERLAP if last else now - FIRST_LOOKBACK
     end = window_end(now)

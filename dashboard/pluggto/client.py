@@ -238,6 +238,15 @@ class PluggtoClient:
         self.sleep = sleep
         self.calls = 0
         self.session = session or _new_session(config.pool_size)
+        self._earliest_server_time: datetime | None = None
+
+    def earliest_server_time(self) -> datetime | None:
+        """Return the earliest server clock (``Date`` header) seen, if any."""
+        return self._earliest_server_time
+
+    def forget_server_times(self) -> None:
+        """Start watching the server clock afresh."""
+        self._earliest_server_time = None
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -413,6 +422,7 @@ class PluggtoClient:
             raise error from exc
 
         self._record(method, path, kwargs, response.status_code, started, None)
+        self._note_server_time(response)
         if path != TOKEN_PATH:
             logger.debug(
                 "%s %s -> %s %s",
@@ -422,6 +432,17 @@ class PluggtoClient:
                 _short(response.text, 2000),
             )
         return response
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        try:
+            moment = email.utils.parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if moment.tzinfo is None:
+            return
+        earliest = self._earliest_server_time
+        if earliest is None or moment < earliest:
+            self._earliest_server_time = moment.astimezone(UTC)
 
     def _record(self, method, path, kwargs, status, started, error) -> None:
         if self.on_call is None:
