@@ -542,3 +542,25 @@ def test_the_client_remembers_the_earliest_server_clock_it_saw(mock, make_client
     assert client.earliest_server_time() == early
     client.forget_server_times()
     assert client.earliest_server_time() is None
+
+
+def test_the_proxy_from_the_environment_is_read_once_and_kept(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.interno:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    client = PluggtoClient(ClientConfig(base_url=API), TokenProvider(CREDS))
+
+    assert client.session.proxies.get("https") == "http://proxy.interno:3128"
+    assert client.session.trust_env is False
+
+
+def test_no_proxy_for_the_api_host_is_respected(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.interno:3128")
+    monkeypatch.setenv("NO_PROXY", "api.plugg.to")
+
+    client = PluggtoClient(
+        ClientConfig(base_url="https://api.plugg.to"), TokenProvider(CREDS)
+    )
+
+    assert "https" not in client.session.proxies

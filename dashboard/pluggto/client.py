@@ -9,6 +9,7 @@ callback that records every exchange.
 import email.utils
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -237,7 +238,7 @@ class PluggtoClient:
         self.on_call = on_call
         self.sleep = sleep
         self.calls = 0
-        self.session = session or _new_session(config.pool_size)
+        self.session = session or _new_session(config.pool_size, config.base_url)
         self._earliest_server_time: datetime | None = None
 
     def earliest_server_time(self) -> datetime | None:
@@ -455,8 +456,16 @@ class PluggtoClient:
         self.on_call(CallRecord(method, shown[:600], status, duration, error))
 
 
-def _new_session(pool_size: int) -> requests.Session:
+def _new_session(pool_size: int, base_url: str) -> requests.Session:
     session = requests.Session()
+    # The environment (proxies, no_proxy, CA bundle) is read once here rather
+    # than on every request: requests re-reads all of os.environ per call,
+    # which costs more than building a product payload.
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
