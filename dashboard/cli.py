@@ -6,6 +6,7 @@ Exit codes: 0 all good, 1 some item failed (or a run was refused),
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -58,10 +59,26 @@ class Runtime:
             open_storage(app)
             with app.app_context():
                 settings_store.environment_overrides()
+                if self.demo and not self.serving:
+                    _attach_to_running_demo(app)
         except ConfigError as error:
             fail_config(str(error))
         self._app = app
         return app
+
+
+def _attach_to_running_demo(app: Flask) -> None:
+    """Point a command at the open demo's sandbox; never at the real Plugg.to."""
+    from dashboard.demo import running_sandbox_url
+
+    url = running_sandbox_url()
+    if url is None:
+        raise ConfigError(
+            "o modo demonstração precisa do painel aberto: rode "
+            "'python run.py --demo' e use este comando em outro terminal."
+        )
+    app.config["PLUGGTO_API_URL"] = url
+    app.config["DEMO_MODE"] = True
 
 
 def fail_config(message: str) -> None:
@@ -104,6 +121,9 @@ def install_stop_signals(stop_event: threading.Event) -> None:
 @click.pass_context
 def cli(ctx, data_dir, host, port, demo, verbose) -> None:
     """Painel de integração Rocky E-commerce + Plugg.to."""
+    # Everything this process writes (database, logs, uploads, rotated logs)
+    # is for the merchant's eyes only.
+    os.umask(0o077)
     runtime = Runtime(data_dir, demo, verbose)
     runtime.overrides.update(BIND_HOST=host, BIND_PORT=port)
     ctx.obj = runtime

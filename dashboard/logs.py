@@ -80,6 +80,7 @@ def configure_logging(
                 encoding="utf-8",
             )
         )
+        (log_dir / "dashboard.log").chmod(0o600)  # a file left by an older version
     for handler in handlers:
         handler._dashboard = True
         handler.setFormatter(logging.Formatter(LOG_FORMAT))

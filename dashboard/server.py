@@ -1,6 +1,7 @@
 """Serve the dashboard with Waitress and run the scheduler beside it."""
 
 import logging
+import socket
 import threading
 import time
 
@@ -23,6 +24,7 @@ def serve(runtime: Runtime) -> int:
     """Start everything, block until SIGINT/SIGTERM, stop cleanly."""
     if runtime.demo:
         runtime.overrides["DEMO_MODE"] = True
+        _fresh_demo_store(runtime)
     app = runtime.app()
     host, port = app.config["BIND_HOST"], app.config["BIND_PORT"]
     if host not in LOCAL_HOST_NAMES:
@@ -68,6 +70,19 @@ def serve(runtime: Runtime) -> int:
             demo.stop()
         logger.info("Dashboard stopped")
     return EXIT_OK
+
+
+def _fresh_demo_store(runtime: Runtime) -> None:
+    """Start the demo store afresh, unless another demo holds the port."""
+    from dashboard.demo import reset_store
+
+    host, port = runtime.overrides["BIND_HOST"], runtime.overrides["BIND_PORT"]
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError:
+        return  # the bind below fails with its own message; keep that demo's data
+    reset_store(runtime.resolved_data_dir())
 
 
 def _wait_for_background(background: scheduler.BackgroundScheduler) -> None:

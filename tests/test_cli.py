@@ -1,10 +1,18 @@
 """run.py commands: configure, status, sync, and their exit codes."""
 
 import json
+import os
+import stat
 
 import pytest
+import requests
 
+from dashboard import create_app
 from dashboard.cli import cli
+from dashboard.demo import prepare_store, remember_sandbox_url
+from dashboard.extensions import db
+from dashboard.sandbox import SandboxConfig, SandboxServer
+from dashboard.storage import open_storage
 from tests.conftest import CREDENTIALS
 
 CONFIGURE = [
@@ -101,3 +109,49 @@ def test_a_bad_store_domain_in_the_environment_is_a_config_error(run, monkeypatc
 
     assert result.exit_code == 2
     assert "STORE_DOMAIN" in result.output
+
+
+# Demo mode ------------------------------------------------------------------------
+
+
+def test_a_demo_command_without_the_demo_open_exits_2(run):
+    result = run("--demo", "sync", "all")
+
+    assert result.exit_code == 2
+    assert "o modo demonstração precisa do painel aberto" in result.output
+
+
+def test_a_demo_command_talks_to_the_open_demo_sandbox(cli_runner, tmp_path):
+    sandbox = SandboxServer(SandboxConfig())
+    sandbox.start()
+    try:
+        app = create_app({"DATA_DIR": tmp_path / "demo"})
+        open_storage(app)
+        with app.app_context():
+            prepare_store()
+            remember_sandbox_url(sandbox.url)
+            db.engine.dispose()
+
+        result = cli_runner.invoke(
+            cli, ["--data-dir", str(tmp_path), "--demo", "sync", "products"]
+        )
+
+        assert result.exit_code == 0, result.output
+        listed = requests.get(f"{sandbox.url}/_sandbox/products", timeout=5).json()
+        assert "CAM-BAS" in {product["sku"] for product in listed["products"]}
+    finally:
+        sandbox.stop()
+
+
+def test_every_file_and_folder_a_command_creates_is_private(run, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        result = run("--demo", "status")  # refused, but the demo folder exists now
+        run("status")
+    finally:
+        os.umask(previous)
+
+    assert result.exit_code == 2
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        expected = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path

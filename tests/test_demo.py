@@ -5,7 +5,14 @@ import requests
 from sqlalchemy import func, select
 
 from dashboard import settings as settings_store
-from dashboard.demo import DEMO_STORE_DOMAIN, FIRST_ORDERS, prepare_store, start_demo
+from dashboard.demo import (
+    DEMO_STORE_DOMAIN,
+    FIRST_ORDERS,
+    prepare_store,
+    reset_store,
+    running_sandbox_url,
+    start_demo,
+)
 from dashboard.extensions import db
 from dashboard.models.catalog import Product
 from dashboard.models.sync import STATE_OK, STATE_PENDING, SyncItem
@@ -129,3 +136,23 @@ def test_every_page_shows_the_demo_banner(demo, client):
 
     assert page.status_code == 200
     assert "Modo demonstração" in page.get_data(as_text=True)
+
+
+def test_commands_find_the_sandbox_of_the_open_demo_only_while_it_runs(demo):
+    assert running_sandbox_url() == demo.url
+
+    demo.stop()
+
+    assert running_sandbox_url() is None
+
+
+def test_a_fresh_demo_store_drops_the_database_and_uploads_but_keeps_logs(tmp_path):
+    for name in ("dashboard.db", "dashboard.db-wal", "secret_key"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "a.json").write_text("{}")
+    (tmp_path / "logs").mkdir()
+
+    reset_store(tmp_path)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["logs", "secret_key"]

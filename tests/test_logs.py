@@ -1,6 +1,7 @@
 """No secret ever reaches a log line, whatever logs it."""
 
 import logging
+import stat
 
 import pytest
 
@@ -60,3 +61,14 @@ def test_short_values_are_not_treated_as_secrets():
     register_secrets(["ab"])
 
     assert redact("about abc") == "about abc"
+
+
+def test_a_log_file_left_readable_by_others_is_made_private(tmp_path):
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    (log_dir / "dashboard.log").write_text("")
+    (log_dir / "dashboard.log").chmod(0o644)
+
+    configure_logging(log_dir)
+
+    assert stat.S_IMODE((log_dir / "dashboard.log").stat().st_mode) == 0o600
