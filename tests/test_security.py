@@ -40,7 +40,8 @@ def test_a_foreign_host_header_is_refused(client, host):
     response = client.get("/", headers={"Host": host})
 
     assert response.status_code == 400
-    assert "Endereço não permitido" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "Endereço não permitido: abra o painel por http://localhost:8000/" in text
 
 
 @pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "localhost"])

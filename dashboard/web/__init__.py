@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
@@ -60,8 +60,9 @@ def _check_host() -> Response | None:
     try:
         request.host  # noqa: B018  (reading it checks TRUSTED_HOSTS)
     except SecurityError:
+        port = current_app.config["BIND_PORT"]
         return Response(
-            "Endereço não permitido: abra o painel por http://localhost.",
+            f"Endereço não permitido: abra o painel por http://localhost:{port}/.",
             400,
             mimetype="text/plain",
         )
