@@ -18,7 +18,7 @@ NOW = datetime(2024, 5, 20, 15, 0, tzinfo=UTC)
 NS = "http://www.portalfiscal.inf.br/nfe"
 
 
-def validate(**overrides):
+def validate(now=NOW, **overrides):
     fields = {
         "key": nfe_key(1, 1234),
         "number": "1234",
@@ -27,7 +27,7 @@ def validate(**overrides):
         "link": "",
     }
     fields.update(overrides)
-    return validate_invoice(now=NOW, **fields)
+    return validate_invoice(now=now, **fields)
 
 
 def spaced(key: str) -> str:
@@ -134,6 +134,54 @@ def test_it_refuses_an_issue_date_in_the_future():
     _, errors = validate(issued_at=tomorrow)
 
     assert errors == {"issued_at": "A data de emissão não pode estar no futuro."}
+
+
+def test_it_refuses_a_key_issued_in_another_month_than_the_date():
+    key = nfe_key(1, 1234, year_month="2612")
+    december = datetime(2026, 12, 4, tzinfo=UTC)
+
+    invoice, errors = validate(december, key=key, issued_at="03/10/2026")
+
+    assert invoice is None
+    assert errors == {
+        "issued_at": "A chave indica emissão em 12/2026, mas a data informada é "
+        "10/2026."
+    }
+
+
+def test_an_evening_issue_on_the_last_day_of_a_month_matches_that_month():
+    june = datetime(2024, 6, 20, tzinfo=UTC)
+
+    invoice, errors = validate(june, issued_at="31/05/2024 22:30")
+
+    assert errors == {}
+    assert invoice.issued_at == datetime(2024, 6, 1, 1, 30, tzinfo=UTC)
+
+
+def test_a_utc_date_read_from_an_xml_is_compared_in_brasilia_time():
+    june = datetime(2024, 6, 20, tzinfo=UTC)
+    utc_june_first = datetime(2024, 6, 1, 1, 30, tzinfo=UTC)
+
+    _, errors = validate(june, issued_at=utc_june_first)
+
+    assert errors == {}
+
+
+def test_the_first_minutes_of_a_month_in_brasilia_belong_to_that_month():
+    june = datetime(2024, 6, 20, tzinfo=UTC)
+
+    _, errors = validate(june, issued_at="01/06/2024 00:10")
+
+    assert errors["issued_at"].startswith("A chave indica emissão em 05/2024")
+
+
+def test_a_key_with_a_wrong_check_digit_gets_no_month_error():
+    key = nfe_key(1, 1234)
+    wrong = key[:43] + str((int(key[43]) + 1) % 10)
+
+    _, errors = validate(key=wrong, issued_at="10/04/2024")
+
+    assert set(errors) == {"key"}
 
 
 def test_it_refuses_an_unreadable_date_and_a_bad_link():

@@ -131,6 +131,30 @@ def test_invoice_reads_the_xml(run, orders, api, tmp_path):
     assert order_of("p1").nfe_number == "1234"
 
 
+def test_invoice_refuses_a_date_outside_the_keys_month(run, orders):
+    result = run("invoice", "p1", *invoice_args(**{"--date": "10/06/2024"}))
+
+    assert result.exit_code == 1
+    assert (
+        "Data: A chave indica emissão em 05/2024, mas a data informada é 06/2024."
+        in result.output
+    )
+    assert order_of("p1").nfe_key is None
+
+
+def test_invoice_refuses_an_xml_whose_date_disagrees_with_its_key(
+    run, orders, tmp_path
+):
+    xml = tmp_path / "nota.xml"
+    xml.write_bytes(nfe_xml(nfe_key(1, 1234), issued="2024-06-10T15:30:00-03:00"))
+
+    result = run("invoice", "p1", "--xml", str(xml))
+
+    assert result.exit_code == 1
+    assert "Data: A chave indica emissão em 05/2024" in result.output
+    assert order_of("p1").nfe_key is None
+
+
 def test_invoice_with_an_unreadable_xml_exits_1(run, orders, tmp_path):
     xml = tmp_path / "nota.xml"
     xml.write_bytes(b"<nope")

@@ -1,7 +1,6 @@
 """Pedidos: list, filters, order page, NF-e and tracking forms, retry."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +9,6 @@ from dashboard.extensions import db
 from dashboard.models.sync import SyncItem
 from dashboard.models.types import utcnow
 from dashboard.orders import intake
-from dashboard.orders.dates import STORE_TIMEZONE
 from dashboard.pluggto.orders import parse_order
 from tests.orders_factories import (
     make_product,
@@ -40,20 +38,12 @@ def body(response) -> str:
     return response.get_data(as_text=True)
 
 
-def local_now() -> str:
-    return (
-        (utcnow() - timedelta(hours=1))
-        .astimezone(STORE_TIMEZONE)
-        .strftime("%Y-%m-%dT%H:%M")
-    )
-
-
 def invoice_form(**overrides) -> dict:
     data = {
         "key": nfe_key(1, 1234),
         "number": "1234",
         "series": "1",
-        "issued_at": local_now(),
+        "issued_at": "2024-05-10T15:30",  # Brasília time, the key's month
         "link": "",
     }
     data.update(overrides)
@@ -291,6 +281,35 @@ def test_the_xml_upload_fills_the_invoice_form(post, orders):
     assert response.status_code == 200
     assert f'value="{nfe_key(1, 1234)}"' in page
     assert 'value="2024-05-10T15:30"' in page
+    assert order_of("p1").nfe_key is None
+
+
+def test_a_date_outside_the_keys_month_is_shown_next_to_the_date(post, orders):
+    response = post("/pedidos/p1/nfe", invoice_form(issued_at="2024-06-10T15:30"))
+
+    page = body(response)
+    assert response.status_code == 422
+    assert (
+        'id="issued_at-error">A chave indica emissão em 05/2024, mas a data '
+        "informada é 06/2024." in page
+    )
+    assert order_of("p1").nfe_key is None
+
+
+def test_an_xml_whose_date_disagrees_with_its_key_is_flagged_on_upload(post, orders):
+    xml = nfe_xml(nfe_key(1, 1234), issued="2024-06-10T15:30:00-03:00")
+
+    response = post(
+        "/pedidos/p1/nfe/xml",
+        {"xml": (io.BytesIO(xml), "nota.xml")},
+        content_type="multipart/form-data",
+        htmx=True,
+    )
+
+    page = body(response)
+    assert response.status_code == 422
+    assert f'value="{nfe_key(1, 1234)}"' in page
+    assert 'id="issued_at-error">A chave indica emissão em 05/2024' in page
     assert order_of("p1").nfe_key is None
 
 

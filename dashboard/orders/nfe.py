@@ -128,6 +128,11 @@ def key_number(key: str) -> str:
     return str(int(key[25:34]))
 
 
+def key_month(key: str) -> str:
+    """Return the issue month written in a key, as ``mm/aaaa``."""
+    return f"{key[4:6]}/20{key[2:4]}"
+
+
 # Fields --------------------------------------------------------------------
 
 
@@ -216,6 +221,8 @@ def validate_invoice(
 
     if not problem:
         _cross_check(clean, number_value, series_value, errors)
+        if issued is not None:
+            errors["issued_at"] = _month_error(clean, issued)
     errors = {name: message for name, message in errors.items() if message}
     if errors:
         return None, errors
@@ -233,6 +240,18 @@ def _cross_check(
         errors["series"] = (
             f"Não confere com a chave, que indica a série {key_series(key)}."
         )
+
+
+def _month_error(key: str, issued_at: datetime) -> str:
+    # The date is typed in Brasília time and kept in UTC; comparing in UTC
+    # would move an evening issue on a month's last day into the next month.
+    local = issued_at.astimezone(STORE_TIMEZONE)
+    typed = f"{local.month:02d}/{local.year}"
+    if typed == key_month(key):
+        return ""
+    return (
+        f"A chave indica emissão em {key_month(key)}, mas a data informada é {typed}."
+    )
 
 
 # XML -----------------------------------------------------------------------

@@ -9,7 +9,12 @@ from dashboard.models.orders import Order
 from dashboard.models.types import utcnow
 from dashboard.orders import actions, queries, status
 from dashboard.orders.dates import STORE_TIMEZONE, local_day
-from dashboard.orders.nfe import NfeXmlError, read_xml, validate_invoice
+from dashboard.orders.nfe import (
+    NfeXmlError,
+    XmlFields,
+    read_xml,
+    validate_invoice,
+)
 from dashboard.orders.records import find_order
 from dashboard.orders.tracking import CORREIOS, validate_tracking
 from dashboard.web.failures import KIND_LABELS
@@ -207,8 +212,20 @@ def read_invoice_xml(order_id: str):
         _attach_errors(xml_form, {"xml": str(error)})
         return _page(order, 422, xml_form=xml_form)
 
+    form = _xml_form(order, fields)
+    errors = _xml_errors(order, fields)
+    if errors:
+        _attach_errors(form, errors)
+        flash("Dados lidos do XML, mas há campos a corrigir: veja abaixo.", "warning")
+        return _page(order, 422, invoice_form=form)
+
+    flash("Dados lidos do XML. Confira e clique em “Salvar e enviar NF-e”.", "info")
+    return _page(order, invoice_form=form)
+
+
+def _xml_form(order: Order, fields: XmlFields) -> InvoiceForm:
     issued = fields.issued_at.astimezone(STORE_TIMEZONE) if fields.issued_at else None
-    form = InvoiceForm(
+    return InvoiceForm(
         formdata=None,
         data={
             "key": fields.key,
@@ -218,8 +235,19 @@ def read_invoice_xml(order_id: str):
             "link": order.nfe_link,
         },
     )
-    flash("Dados lidos do XML. Confira e clique em “Salvar e enviar NF-e”.", "info")
-    return _page(order, invoice_form=form)
+
+
+def _xml_errors(order: Order, fields: XmlFields) -> dict[str, str]:
+    """Check what an XML filled in, so a problem shows before the merchant saves."""
+    _, errors = validate_invoice(
+        key=fields.key,
+        number=fields.number,
+        series=fields.series,
+        issued_at=fields.issued_at,
+        link=order.nfe_link,
+        now=utcnow(),
+    )
+    return errors
 
 
 @bp.post("/<order_id>/rastreio")
