@@ -155,6 +155,30 @@ def test_invoice_refuses_an_xml_whose_date_disagrees_with_its_key(
     assert order_of("p1").nfe_key is None
 
 
+def test_invoice_refuses_a_key_already_given_to_another_order(run, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    intake.ingest(parse_order(order_json("p2")), utcnow())
+    run("invoice", "p1", *invoice_args())
+
+    result = run("invoice", "1003", *invoice_args())
+
+    assert result.exit_code == 1
+    assert "Chave: Esta chave de NF-e já foi informada no pedido 1001." in result.output
+    assert order_of("p2").nfe_key is None
+
+
+def test_invoice_given_twice_to_the_same_order_succeeds_both_times(run, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+
+    first = run("invoice", "p1", *invoice_args())
+    second = run("invoice", "1001", *invoice_args())
+
+    assert (first.exit_code, second.exit_code) == (0, 0), second.output
+    assert "Sem mudanças" in second.output
+
+
 def test_invoice_with_an_unreadable_xml_exits_1(run, orders, tmp_path):
     xml = tmp_path / "nota.xml"
     xml.write_bytes(b"<nope")

@@ -268,6 +268,53 @@ def test_retry_sends_a_failed_invoice_again(post, orders, api):
     assert "NF-e 1234 enviada ao Plugg.to." in body(response)
 
 
+def give_key(pluggto_id: str, key: str) -> None:
+    order = order_of(pluggto_id)
+    order.nfe_key = key
+    db.session.commit()
+
+
+def test_a_key_already_on_another_order_is_refused_next_to_the_key(post, orders):
+    give_key("p4", nfe_key(1, 1234))
+
+    response = post("/pedidos/p3/nfe", invoice_form(), htmx=True)
+
+    page = body(response)
+    assert response.status_code == 409
+    assert page.startswith('<div id="order-detail">')
+    assert 'id="key-error">Esta chave de NF-e já foi informada no pedido 1004.' in page
+    assert 'value="1234"' in page  # what was typed is kept
+    assert order_of("p3").nfe_key is None
+
+
+def test_saving_the_same_key_again_on_the_same_order_still_works(post, orders, api):
+    mock_get(api, order_json("p1"))
+    put = mock_put(api, "p1")
+    post("/pedidos/p1/nfe", invoice_form())
+    puts = put.call_count
+
+    response = post("/pedidos/p1/nfe", invoice_form(), htmx=True)
+
+    assert response.status_code == 200
+    assert "Sem mudanças" in body(response)
+    assert put.call_count == puts
+    assert order_of("p1").nfe_key == nfe_key(1, 1234)
+
+
+def test_an_xml_with_a_key_already_on_another_order_is_flagged_on_upload(post, orders):
+    give_key("p4", nfe_key(1, 1234))
+
+    response = post(
+        "/pedidos/p3/nfe/xml",
+        {"xml": (io.BytesIO(nfe_xml(nfe_key(1, 1234))), "nota.xml")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    assert "já foi informada no pedido 1004" in body(response)
+    assert order_of("p3").nfe_key is None
+
+
 def test_the_xml_upload_fills_the_invoice_form(post, orders):
     xml = nfe_xml(nfe_key(1, 1234))
 

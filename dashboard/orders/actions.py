@@ -24,6 +24,18 @@ class ActionRefused(Exception):
     """The order cannot take this action now; the message is pt-BR."""
 
 
+class FieldRefused(ActionRefused):
+    """Refused because of what the merchant entered, so the form shows it.
+
+    ``field`` names the form field the message goes next to; None means the
+    form as a whole.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of an action: whether everything went through, and why."""
@@ -51,9 +63,30 @@ def edit_problem(order: Order) -> str | None:
     return None
 
 
+def key_in_use(order: Order, key: str) -> str | None:
+    """Say which other order already has this NF-e key, in pt-BR, or None.
+
+    One NF-e covers one sale; the same key on two orders means one of them
+    was typed or pasted on the wrong order.
+    """
+    other = db.session.scalar(
+        select(Order.number)
+        .where(Order.nfe_key == key, Order.id != order.id)
+        .order_by(Order.number)
+        .limit(1)
+    )
+    if other is None:
+        return None
+    return f"Esta chave de NF-e já foi informada no pedido {other}."
+
+
 def save_invoice(order: Order, invoice: Invoice) -> Outcome:
     """Store a validated NF-e and send it to Plugg.to right away."""
     _check(order)
+    in_use = key_in_use(order, invoice.key)
+    if in_use:
+        raise FieldRefused(in_use, "key")
+
     record_invoice(order, invoice)
     _make_due(order.pluggto_id, ("invoice",))
     db.session.commit()

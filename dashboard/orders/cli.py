@@ -10,6 +10,7 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -119,19 +120,25 @@ def _load(reference: str) -> Order:
     return order
 
 
-def _refuse(errors: dict[str, str], labels: dict[str, str]) -> None:
+def _refuse(errors: dict[str, str], labels: dict[str, str]) -> NoReturn:
     click.echo("Nada foi salvo nem enviado:", err=True)
     for name, message in errors.items():
         click.echo(f"  {labels[name]}: {message}", err=True)
     sys.exit(EXIT_FAILURES)
 
 
-def _finish(order: Order, action, value) -> None:
+def _refused(error: actions.ActionRefused, labels: dict[str, str]) -> NoReturn:
+    if isinstance(error, actions.FieldRefused) and error.field:
+        _refuse({error.field: str(error)}, labels)
+    click.echo(str(error), err=True)
+    sys.exit(EXIT_FAILURES)
+
+
+def _finish(order: Order, action, value, labels: dict[str, str]) -> None:
     try:
         outcome = action(order, value)
     except actions.ActionRefused as error:
-        click.echo(str(error), err=True)
-        sys.exit(EXIT_FAILURES)
+        _refused(error, labels)
 
     for message in outcome.messages:
         click.echo(message, err=not outcome.ok)
@@ -186,7 +193,7 @@ def invoice_command(runtime, order: str, xml: Path | None, **given) -> None:
         )
         if errors:
             _refuse(errors, INVOICE_LABELS)
-        _finish(found, actions.save_invoice, invoice)
+        _finish(found, actions.save_invoice, invoice, INVOICE_LABELS)
 
 
 @click.command("ship")
@@ -205,7 +212,7 @@ def ship_command(runtime, order: str, **given) -> None:
         tracking, errors = validate_tracking(now=utcnow(), **given)
         if errors:
             _refuse(errors, TRACKING_LABELS)
-        _finish(found, actions.save_tracking, tracking)
+        _finish(found, actions.save_tracking, tracking, TRACKING_LABELS)
 
 
 commands: list[click.Command] = [orders_command, invoice_command, ship_command]

@@ -174,6 +174,17 @@ def _attach_errors(form: Form, errors: dict[str, str]) -> None:
         form[name].errors = [*form[name].errors, message]
 
 
+def _refused_in_form(
+    order: Order, error: actions.FieldRefused, form_name: str, form: Form
+):
+    """Show a refusal inside the form that caused it, keeping what was typed."""
+    if error.field:
+        _attach_errors(form, {error.field: str(error)})
+    else:
+        form.form_errors.append(str(error))
+    return _page(order, 409, **{form_name: form})
+
+
 @bp.post("/<order_id>/nfe")
 def save_invoice(order_id: str):
     order = _order_or_404(order_id)
@@ -192,6 +203,8 @@ def save_invoice(order_id: str):
 
     try:
         outcome = actions.save_invoice(order, invoice)
+    except actions.FieldRefused as error:
+        return _refused_in_form(order, error, "invoice_form", form)
     except actions.ActionRefused as error:
         return _refused(order, error)
     return _done(order, outcome)
@@ -239,7 +252,7 @@ def _xml_form(order: Order, fields: XmlFields) -> InvoiceForm:
 
 def _xml_errors(order: Order, fields: XmlFields) -> dict[str, str]:
     """Check what an XML filled in, so a problem shows before the merchant saves."""
-    _, errors = validate_invoice(
+    invoice, errors = validate_invoice(
         key=fields.key,
         number=fields.number,
         series=fields.series,
@@ -247,7 +260,10 @@ def _xml_errors(order: Order, fields: XmlFields) -> dict[str, str]:
         link=order.nfe_link,
         now=utcnow(),
     )
-    return errors
+    if invoice is None:
+        return errors
+    in_use = actions.key_in_use(order, invoice.key)
+    return {"key": in_use} if in_use else {}
 
 
 @bp.post("/<order_id>/rastreio")
