@@ -1,12 +1,14 @@
 """run.py import-catalog / export-catalog: output in pt-BR and exit codes."""
 
+import gzip
+
 import pytest
 from sqlalchemy import func, select
 
 from dashboard.cli import cli
 from dashboard.extensions import db
 from dashboard.models.catalog import Product
-from tests.catalog_factories import HEADER, ROWS, with_cell, write_csv
+from tests.catalog_factories import HEADER, ROWS, csv_text, with_cell, write_csv
 
 
 @pytest.fixture
@@ -51,6 +53,31 @@ def test_a_rejected_file_exits_1_with_each_problem_on_stderr(run, configured, tm
     assert result.exit_code == 1
     assert "Arquivo recusado" in result.stderr
     assert "Linha 3, coluna special_price" in result.stderr
+    assert products() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("catalogo.csv", bytes(range(256)) * 20),
+        ("catalogo.csv", gzip.compress(csv_text().encode())),
+        ("catalogo.xlsx", bytes(range(256)) * 20),
+        ("catalogo.xlsx", csv_text().encode()),
+    ],
+    ids=["random-csv", "gzip-csv", "random-xlsx", "csv-as-xlsx"],
+)
+def test_a_file_that_is_no_spreadsheet_exits_1_with_the_reason_on_stderr(
+    run, configured, tmp_path, name, content
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    result = run("import-catalog", path)
+
+    assert result.exit_code == 1
+    assert "Arquivo recusado" in result.stderr
+    assert ("conteúdo binário" in result.stderr) or ("xlsx" in result.stderr)
+    assert "Traceback" not in result.output
     assert products() == 0
 
 

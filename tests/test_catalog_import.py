@@ -1,11 +1,14 @@
 """Catalog import: file dialects, all-or-nothing validation, counts, export."""
 
+import gzip
+import zipfile
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.catalog import spreadsheet
 from dashboard.catalog.exporter import export_catalog
 from dashboard.catalog.importer import apply_import, preview_import
 from dashboard.extensions import db
@@ -17,6 +20,7 @@ from dashboard.pluggto.orders import parse_order
 from tests.catalog_factories import (
     HEADER,
     ROWS,
+    csv_text,
     import_rows,
     with_cell,
     write_csv,
@@ -171,6 +175,101 @@ def test_a_corrupt_xlsx_is_rejected_with_a_message(store, tmp_path):
 
     assert not report.ok
     assert "xlsx" in problems(report)[0]
+
+
+BINARY = "O arquivo não é uma planilha CSV ou XLSX válida (conteúdo binário)."
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        lambda folder: bytes(range(256)) * 20,
+        # No NUL, but control bytes and the bytes cp1252 leaves undefined.
+        lambda folder: bytes(range(1, 256)) * 20,
+        lambda folder: gzip.compress(csv_text().encode()),
+        lambda folder: write_xlsx(folder).read_bytes(),
+    ],
+    ids=["random", "no-nul", "gzip", "xlsx"],
+)
+def test_a_binary_file_named_csv_is_refused_as_binary(store, tmp_path, content):
+    path = tmp_path / "catalogo.csv"
+    path.write_bytes(content(tmp_path))
+
+    report = preview_import(path)
+
+    assert problems(report) == [BINARY]
+
+
+def test_a_few_control_characters_pasted_into_a_description_are_still_text(
+    store, tmp_path
+):
+    header = HEADER + ["description"]
+    rows = [row + ["Linha um\x0blinha dois\x07"] for row in ROWS]
+
+    report = apply_import(write_csv(tmp_path, header, rows))
+
+    assert report.ok, problems(report)
+    assert product("CAN-01").description == "Linha um\x0blinha dois\x07"
+
+
+def test_a_utf16_file_is_refused_with_how_to_save_it(store, tmp_path):
+    path = tmp_path / "catalogo.csv"
+    path.write_bytes(csv_text(delimiter="\t").encode("utf-16"))
+
+    report = preview_import(path)
+
+    assert "UTF-16" in problems(report)[0]
+
+
+def test_a_csv_whose_cell_breaks_the_reader_midway_is_refused(
+    store, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(spreadsheet, "CSV_FIELD_LIMIT", 40)
+    rows = with_cell(ROWS, 2, "name", "x" * 50)
+
+    report = preview_import(write_csv(tmp_path, rows=rows))
+
+    assert problems(report) == [
+        "Não foi possível ler o arquivo CSV na linha 4: o conteúdo não é uma "
+        "planilha válida."
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [bytes(range(256)) * 20, csv_text().encode()],
+    ids=["random", "csv"],
+)
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_rejected(store, tmp_path, content):
+    path = tmp_path / "catalogo.xlsx"
+    path.write_bytes(content)
+
+    report = preview_import(path)
+
+    assert problems(report) == [spreadsheet.UNREADABLE_XLSX]
+
+
+def damaged_sheet(tmp_path, cut: int):
+    """Write a workbook whose sheet XML stops after ``cut`` characters."""
+    good = write_xlsx(tmp_path, name="bom.xlsx")
+    path = tmp_path / "catalogo.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[:cut]
+            target.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("cut", [10, -60], ids=["at-open", "midway"])
+def test_a_workbook_with_a_damaged_sheet_is_rejected(store, tmp_path, cut):
+    path = damaged_sheet(tmp_path, cut)
+
+    report = apply_import(path)
+
+    assert problems(report) == [spreadsheet.UNREADABLE_XLSX]
+    assert product("CAN-01") is None
 
 
 def test_an_unsupported_extension_is_rejected(store, tmp_path):

@@ -32,8 +32,9 @@ def products() -> int:
     return db.session.scalar(select(func.count()).select_from(Product))
 
 
-def upload(post, text: str, name: str = "catalogo.csv", htmx=False, **fields):
-    data = {"file": (io.BytesIO(text.encode("utf-8")), name), **fields}
+def upload(post, text: str | bytes, name="catalogo.csv", htmx=False, **fields):
+    content = text.encode("utf-8") if isinstance(text, str) else text
+    data = {"file": (io.BytesIO(content), name), **fields}
     return post(
         "/produtos/importar",
         data=data,
@@ -189,6 +190,40 @@ def test_never_sent_columns_are_noticed_in_the_preview(client, post, configured)
     html = client.get(f"/produtos/importar/{token}").get_data(as_text=True)
 
     assert "Colunas ignoradas" in html and "ncm" in html
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_binary_file_named_csv_is_refused_in_the_preview(
+    client, post, configured, htmx
+):
+    response = upload(post, bytes(range(256)) * 20, htmx=htmx)
+    if not htmx:
+        response = client.get(response.location)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Arquivo recusado" in html
+    assert "não é uma planilha CSV ou XLSX válida (conteúdo binário)" in html
+    assert "Aplicar importação" not in html
+
+
+def test_a_csv_renamed_xlsx_is_refused_in_the_preview(client, post, configured):
+    token = token_of(upload(post, csv_text(), name="catalogo.xlsx"))
+
+    html = client.get(f"/produtos/importar/{token}").get_data(as_text=True)
+
+    assert "Não foi possível ler a planilha .xlsx" in html
+    assert "Aplicar importação" not in html
+
+
+def test_applying_a_binary_file_is_refused_without_error(post, configured):
+    token = token_of(upload(post, bytes(range(256)) * 20))
+
+    response = post(f"/produtos/importar/{token}/aplicar")
+
+    assert response.status_code == 422
+    assert "conteúdo binário" in response.get_data(as_text=True)
+    assert products() == 0
 
 
 def test_an_unsupported_file_type_is_refused_at_upload(post, configured):

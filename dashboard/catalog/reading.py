@@ -3,7 +3,8 @@
 The layout is Plugg.to's product spreadsheet: one row per product or
 variation (``sku_parent`` set), numbered columns for images, attributes and
 category levels. Every problem is collected with its row and column, so the
-merchant gets the whole list at once.
+merchant gets the whole list at once; a file that turns out unreadable midway
+is one problem for the file as a whole.
 """
 
 import re
@@ -16,7 +17,7 @@ from typing import Any
 from dashboard.catalog import cells
 from dashboard.catalog.cells import CellError
 from dashboard.catalog.records import ItemRecord, ProductRecord
-from dashboard.catalog.spreadsheet import Sheet
+from dashboard.catalog.spreadsheet import Sheet, SheetError
 from dashboard.pluggto.products import NEVER_SENT
 
 SIMPLE_COLUMNS = (
@@ -173,12 +174,17 @@ def _notices(ignored: list[str], unknown: list[str]) -> list[str]:
 def decimal_comma(sheet: Sheet, layout: Layout) -> bool:
     """Decide the number format of the whole file from its number cells."""
     positions = [layout.index[name] for name in NUMBER_COLUMNS if name in layout.index]
-    return cells.uses_decimal_comma(
-        row[position]
-        for _, row in sheet.rows()
-        for position in positions
-        if position < len(row)
-    )
+    return cells.uses_decimal_comma(_cells_at(sheet, positions))
+
+
+def _cells_at(sheet: Sheet, positions: list[int]) -> Iterator[Any]:
+    try:
+        for _, row in sheet.rows():
+            yield from (row[position] for position in positions if position < len(row))
+    except SheetError:
+        # The row reader meets the same error and reports it; the cells before
+        # it are enough to decide.
+        return
 
 
 class RowReader:
@@ -191,12 +197,15 @@ class RowReader:
 
     def read(self, sheet: Sheet) -> Iterator[Row]:
         """Yield the parsed non-blank rows; problems pile up in ``problems``."""
-        for number, values in sheet.rows():
-            if all(cells.text(value) == "" for value in values):
-                continue
-            row = self.parse(number, values)
-            if row is not None:
-                yield row
+        try:
+            for number, values in sheet.rows():
+                if all(cells.text(value) == "" for value in values):
+                    continue
+                row = self.parse(number, values)
+                if row is not None:
+                    yield row
+        except SheetError as error:
+            self.problems.append(Problem(0, "", str(error)))
 
     def parse(self, number: int, values: list[Any]) -> Row | None:
         """Parse one row, or record why it cannot be."""
