@@ -229,6 +229,7 @@ def test_invoice_without_credentials_is_saved_and_exits_2(run, app):
 def test_ship_sends_tracking_with_the_correios_url(run, orders, api):
     mock_get(api, order_json("p1"))
     put = mock_put(api, "p1")
+    run("invoice", "p1", *invoice_args())
 
     result = run("ship", "p1", "--carrier", "Correios", "--code", "AA123456789BR")
 
@@ -236,6 +237,17 @@ def test_ship_sends_tracking_with_the_correios_url(run, orders, api):
     assert result.exit_code == 0, result.output
     assert shipment["id"] == "ship-1"
     assert "rastreamento.correios.com.br" in shipment["track_url"]
+
+
+def test_ship_before_any_nfe_is_refused_with_exit_1(run, orders):
+    result = run("ship", "p1", "--carrier", "Correios", "--code", "AA123456789BR")
+
+    assert result.exit_code == 1
+    assert (
+        "Informe a NF-e antes do rastreio: os marketplaces exigem a nota fiscal "
+        "antes do envio." in result.output
+    )
+    assert order_of("p1").track_code is None
 
 
 def test_ship_refuses_a_future_date(run, orders):
@@ -269,6 +281,7 @@ def test_ship_by_store_number_sends_every_field_and_never_resends_the_same(
     put = mock_put(api, "p1")
     args = ["--carrier", "Jadlog", "--code", "JD123", "--method", "Expresso"]
     args += ["--url", "https://jadlog.com.br/JD123", "--date", "02/01/2025"]
+    run("invoice", "1001", *invoice_args())
 
     first = run("ship", "1001", *args)
     puts = put.call_count

@@ -396,6 +396,7 @@ def test_tracking_errors_are_shown_next_to_the_fields(post, orders):
 def test_a_correios_code_is_sent_with_the_correios_url(post, orders, api):
     mock_get(api, order_json("p1"))
     put = mock_put(api, "p1")
+    post("/pedidos/p1/nfe", invoice_form())
 
     response = post(
         "/pedidos/p1/rastreio",
@@ -407,6 +408,40 @@ def test_a_correios_code_is_sent_with_the_correios_url(post, orders, api):
     assert shipment["track_code"] == "AA123456789BR"
     assert shipment["track_url"].endswith("AA123456789BR")
     assert order_of("p1").status == "shipped"
+
+
+def test_tracking_before_any_nfe_is_refused_in_the_tracking_form(post, orders):
+    response = post(
+        "/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"}, htmx=True
+    )
+
+    page = body(response)
+    assert response.status_code == 409
+    assert page.startswith('<div id="order-detail">')
+    assert (
+        'id="tracking-form-error">Informe a NF-e antes do rastreio: os marketplaces '
+        "exigem a nota fiscal antes do envio." in page
+    )
+    assert 'value="JD1"' in page  # what was typed is kept
+    assert order_of("p1").track_code is None
+    assert item_state("tracking", "p1") is None
+
+
+def test_tracking_before_any_nfe_without_htmx_shows_the_page_with_the_error(
+    post, orders
+):
+    response = post("/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"})
+
+    assert response.status_code == 409
+    assert "<html" in body(response)
+    assert 'id="tracking-form-error"' in body(response)
+
+
+def test_the_tracking_form_says_the_nfe_comes_first(client, orders):
+    page = body(client.get("/pedidos/p1"))
+
+    assert "Informe a NF-e antes do rastreio" in page
+    assert 'id="tracking-form-error"' not in page
 
 
 def test_a_canceled_order_refuses_invoice_and_tracking(post, orders):
@@ -484,6 +519,7 @@ def test_retry_without_htmx_redirects_with_303(post, orders, api):
 def test_tracking_through_htmx_returns_the_order_fragment(post, orders, api):
     mock_get(api, order_json("p1"))
     mock_put(api, "p1")
+    post("/pedidos/p1/nfe", invoice_form())
 
     response = post(
         "/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"}, htmx=True

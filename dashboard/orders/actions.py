@@ -63,6 +63,21 @@ def edit_problem(order: Order) -> str | None:
     return None
 
 
+def tracking_problem(order: Order) -> str | None:
+    """Say why tracking cannot be entered yet although the order is open, or None.
+
+    Marketplaces need the invoice before the shipment, and Plugg.to's flow
+    is invoiced, then shipping_informed. A recorded NF-e is enough: the
+    tracking push waits until Plugg.to has accepted the NF-e.
+    """
+    if order.nfe_key:
+        return None
+    return (
+        "Informe a NF-e antes do rastreio: os marketplaces exigem a nota fiscal "
+        "antes do envio."
+    )
+
+
 def key_in_use(order: Order, key: str) -> str | None:
     """Say which other order already has this NF-e key, in pt-BR, or None.
 
@@ -96,6 +111,10 @@ def save_invoice(order: Order, invoice: Invoice) -> Outcome:
 def save_tracking(order: Order, tracking: Tracking) -> Outcome:
     """Store validated tracking data and send it to Plugg.to right away."""
     _check(order)
+    problem = tracking_problem(order)
+    if problem:
+        raise FieldRefused(problem)
+
     record_tracking(order, tracking)
     _make_due(order.pluggto_id, ("tracking",))
     db.session.commit()

@@ -124,6 +124,7 @@ def _context(order: Order, invoice_form=None, tracking_form=None, xml_form=None)
         "items": queries.sync_items(order.pluggto_id),
         "sync": queries.sync_states([order])[order.pluggto_id],
         "edit_problem": actions.edit_problem(order),
+        "tracking_problem": actions.tracking_problem(order),
         "kind_states": queries.KIND_STATE_LABELS,
         "kind_names": KIND_LABELS,
         "document": queries.masked_document(order.buyer_document),
@@ -284,6 +285,8 @@ def save_tracking(order_id: str):
 
     try:
         outcome = actions.save_tracking(order, tracking)
+    except actions.FieldRefused as error:
+        return _refused_in_form(order, error, "tracking_form", form)
     except actions.ActionRefused as error:
         return _refused(order, error)
     return _done(order, outcome)
