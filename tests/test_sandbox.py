@@ -745,6 +745,25 @@ def test_latency_delays_every_api_answer(api: Api) -> None:
     assert elapsed >= 0.15
 
 
+def test_the_latency_includes_the_sandbox_own_work(
+    api: Api, sandbox: SandboxServer, monkeypatch
+) -> None:
+    api.control("/faults", {"latency_ms": 400})
+    listing = sandbox.store.list_orders
+
+    def slow_listing(*args, **kwargs):
+        time.sleep(0.3)
+        return listing(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox.store, "list_orders", slow_listing)
+
+    started = time.perf_counter()
+    api.get("/orders")
+    elapsed = time.perf_counter() - started
+
+    assert 0.4 <= elapsed < 0.6  # 0.7 if the work were added to the latency
+
+
 def test_a_timeout_fault_stalls_the_answer(api: Api) -> None:
     api.control("/faults", {"timeout": [{"path": "^/orders", "seconds": 0.5}]})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, request
@@ -90,6 +91,8 @@ def prepare_api_call() -> Response | None:
         return None
 
     plan = store().begin_call(request.method, request.path)
+    arrived = request.environ.get("sandbox.arrived") or time.monotonic()
+    g.answer_at = arrived + plan.delay + plan.latency
     if plan.delay > 0:
         current_app.extensions["sandbox_stop"].wait(plan.delay)
     if plan.responder is not None:
@@ -149,7 +152,19 @@ def record_api_call(response: Response) -> Response:
         oauth=request.path == TOKEN_PATH,
     )
     store().record_call(call, _logged_body())
+    _wait_for_latency()
     return response
+
+
+def _wait_for_latency() -> None:
+    """Answer no sooner than the latency after the request arrived.
+
+    Plugg.to's latency is the whole round trip: the sandbox's own work is
+    part of it, not added on top, so a benchmark measures the client alone.
+    """
+    remaining = g.get("answer_at", 0.0) - time.monotonic()
+    if remaining > 0:
+        current_app.extensions["sandbox_stop"].wait(remaining)
 
 
 @bp.post(TOKEN_PATH)

@@ -7,6 +7,7 @@ import io
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ POLL_INTERVAL_S = 0.02
 JOIN_TIMEOUT_S = 5.0
 Headers = list[tuple[str, str]]
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding"})
+ARRIVED_KEY = "sandbox.arrived"
 
 
 class ConnectionRegistry:
@@ -123,7 +125,9 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+        arrived = time.monotonic()
         self.environ = environ = self.make_environ()
+        environ[ARRIVED_KEY] = arrived  # the latency counts from here
         _buffer_body(environ)
         try:
             status, headers, body = _call_app(self.server.app, environ)

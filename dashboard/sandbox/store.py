@@ -46,10 +46,12 @@ class Settings:
 
 @dataclass(frozen=True)
 class CallPlan:
-    """What to do before answering an API call: wait, then maybe fake an answer."""
+    """How to answer an API call: stall first, maybe fake an answer, and how
+    long the whole answer takes at least (the latency, processing included)."""
 
     delay: float
     responder: FaultRule | None
+    latency: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class Store:
         """Return the delay and the injected answer, if any, for an API call."""
         with self.lock:
             stall, responder = self._faults.take(method, path)
-            return CallPlan(self.settings.latency_ms / 1000 + stall, responder)
+            return CallPlan(stall, responder, self.settings.latency_ms / 1000)
 
     def grant_token(self, form: dict[str, str]) -> dict[str, Any]:
         """Answer POST /oauth/token."""
