@@ -304,6 +304,26 @@ def test_an_unsupported_extension_is_rejected(store, tmp_path):
         (0, "price", "0", "Linha 2, coluna price: o valor deve ser maior que zero"),
         (0, "name", "", "Linha 2, coluna name: nome em branco"),
         (0, "link_image_1", "ftp://x", "Linha 2, coluna link_image_1"),
+        (
+            0,
+            "price",
+            "99999999999999999999999.99",
+            "Linha 2, coluna price: valor acima do máximo de 99.999.999,99",
+        ),
+        (
+            1,
+            "special_price",
+            "1" + "0" * 30,
+            "Linha 3, coluna special_price: valor acima do máximo",
+        ),
+        (
+            0,
+            "quantity",
+            "99999999999999999999",
+            "Linha 2, coluna quantity: estoque acima do máximo de 1.000.000.000",
+        ),
+        (0, "weight", "1" + "0" * 20, "Linha 2, coluna weight: medida acima"),
+        (0, "height", "1000000.5", "Linha 2, coluna height: medida acima"),
     ],
 )
 def test_an_invalid_row_rejects_the_whole_file_with_row_and_column(
@@ -318,6 +338,21 @@ def test_an_invalid_row_rejects_the_whole_file_with_row_and_column(
     assert report.summary().startswith("Arquivo recusado")
     assert count(Product) == 0
     assert count(SyncItem) == 0
+
+
+def test_the_largest_price_stock_and_measures_are_stored_exactly(store, tmp_path):
+    rows = with_cell(ROWS, 0, "price", "99999999.99")
+    rows = with_cell(rows, 0, "quantity", "1000000000")
+    rows = with_cell(rows, 0, "weight", "1000000")
+    rows = with_cell(rows, 0, "length", "1000000")
+
+    report = import_rows(tmp_path, rows)
+
+    assert report.ok, problems(report)
+    mug = product("CAN-01")
+    assert mug.price == Decimal("99999999.99")
+    assert mug.quantity == 1_000_000_000
+    assert (mug.weight_g, mug.length_mm) == (1_000_000_000, 10_000_000)
 
 
 def test_a_variation_with_its_parents_sku_is_rejected(store, tmp_path):

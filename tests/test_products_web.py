@@ -361,6 +361,48 @@ def test_a_bad_price_comes_back_next_to_the_field_for_htmx(client, post, configu
     assert db.session.get(Product, pid).price == Decimal("50.00")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("price", "99999999999999999999", "Valor acima do máximo de 99.999.999,99."),
+        ("price", "100.000.000,00", "Valor acima do máximo de 99.999.999,99."),
+        ("special_price", "1" + "0" * 30, "Valor acima do máximo de 99.999.999,99."),
+        (
+            "quantity",
+            "99999999999999999999",
+            "Estoque acima do máximo de 1.000.000.000.",
+        ),
+    ],
+)
+def test_a_huge_number_comes_back_next_to_its_field(
+    client, post, configured, field, value, expected
+):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, f"s0-{field}": value})
+
+    assert response.status_code == 422
+    assert expected in response.get_data(as_text=True)
+    assert db.session.get(Product, pid).price == Decimal("50.00")
+    assert stock_of("CAM-01") == 10
+
+
+def test_a_file_with_a_huge_price_is_refused_in_the_preview(client, post, configured):
+    rows = with_cell(ROWS, 0, "price", "99999999999999999999999.99")
+    rows = with_cell(rows, 1, "quantity", "99999999999999999999")
+    token = token_of(upload(post, csv_text(rows=rows)))
+
+    html = client.get(f"/produtos/importar/{token}").get_data(as_text=True)
+    applied = post(f"/produtos/importar/{token}/aplicar")
+
+    assert "Pronto para aplicar" not in html
+    assert "valor acima do máximo de 99.999.999,99" in html
+    assert "estoque acima do máximo de 1.000.000.000" in html
+    assert applied.status_code == 422
+    assert products() == 0
+
+
 def test_editing_an_unknown_sku_index_is_404(post, configured):
     pid = make_product("CAM-01").id
 

@@ -17,6 +17,12 @@ PLAIN = re.compile(r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # thousands separator.
 DECIMAL_COMMA = re.compile(r",\d{1,2}$|^-?0,\d+$")
 CENT = Decimal("0.01")
+# Upper bounds far above any real product and well inside the SQLite integer
+# columns (amounts in cents, weight in grams, sizes in millimetres), which a
+# bigger number overflows.
+MAX_MONEY = Decimal("99999999.99")
+MAX_STOCK = 1_000_000_000
+MAX_MEASURE = 1_000_000  # kg or cm, as the file writes them
 GTIN_LENGTHS = (8, 12, 13, 14)
 TRUE_WORDS = {"1", "sim", "s", "true", "verdadeiro", "ativo", "yes", "y", "x"}
 FALSE_WORDS = {"0", "não", "nao", "n", "false", "falso", "inativo", "no"}
@@ -100,6 +106,8 @@ def money(value: Any, brazilian: bool) -> Decimal | None:
         return None
     if amount <= 0:
         raise CellError("o valor deve ser maior que zero")
+    if amount > MAX_MONEY:
+        raise CellError(f"valor acima do máximo de {_brazilian(MAX_MONEY)}")
     if amount != amount.quantize(CENT):
         raise CellError("use no máximo 2 casas decimais")
     return amount.quantize(CENT)
@@ -112,6 +120,8 @@ def stock(value: Any, brazilian: bool) -> int | None:
         return None
     if amount < 0:
         raise CellError("o estoque não pode ser negativo")
+    if amount > MAX_STOCK:
+        raise CellError(f"estoque acima do máximo de {_brazilian(MAX_STOCK)}")
     if amount != amount.to_integral_value():
         raise CellError("o estoque deve ser um número inteiro")
     return int(amount)
@@ -124,7 +134,15 @@ def scaled(value: Any, brazilian: bool, factor: int) -> int | None:
         return None
     if amount < 0:
         raise CellError("a medida não pode ser negativa")
+    if amount > MAX_MEASURE:
+        raise CellError(f"medida acima do máximo de {_brazilian(MAX_MEASURE)}")
     return int((amount * factor).to_integral_value())
+
+
+def _brazilian(amount: Decimal | int) -> str:
+    """Write a limit the Brazilian way: 1.000.000 or 99.999.999,99."""
+    written = f"{amount:,}".replace(",", "\0").replace(".", ",")
+    return written.replace("\0", ".")
 
 
 def day(value: Any) -> date | None:
