@@ -580,6 +580,47 @@ def test_tracking_waits_for_an_unsent_invoice(catalog, api):
     assert sync_item("tracking", "p1").state == "pending"
 
 
+def test_an_accepted_invoice_records_invoiced_as_the_plugg_to_status(catalog, api):
+    imported(api)
+    save("p1", record_invoice, invoice())
+
+    run()
+
+    assert order_of("p1").pluggto_status == "invoiced"
+
+
+def test_accepted_tracking_records_shipping_informed_as_the_plugg_to_status(
+    catalog, api
+):
+    imported(api)
+    save("p1", record_invoice, invoice())
+    save("p1", record_tracking, tracking("AA123456789BR"))
+
+    run()
+
+    assert order_of("p1").pluggto_status == "shipping_informed"
+
+
+def test_a_failed_push_leaves_the_plugg_to_status_as_it_was(catalog, api):
+    imported(api)
+    save("p1", record_invoice, invoice())
+    mock_put(api, "p1", status_code=500, json={})
+
+    run()
+
+    assert order_of("p1").pluggto_status == "approved"
+
+
+def test_a_re_sent_invoice_never_moves_the_plugg_to_status_back(catalog, api):
+    imported(api, order_json("p1", status="delivered"))
+    save("p1", record_invoice, invoice())
+
+    run()
+
+    assert sync_item("invoice", "p1").state == "ok"
+    assert order_of("p1").pluggto_status == "delivered"
+
+
 def test_pushes_report_their_calls_in_the_run(catalog, api):
     imported(api)
     save("p1", record_invoice, invoice())

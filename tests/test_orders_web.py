@@ -410,6 +410,27 @@ def test_a_correios_code_is_sent_with_the_correios_url(post, orders, api):
     assert order_of("p1").status == "shipped"
 
 
+def plugg_to_status(page: str) -> str:
+    return page.split("<dt>Status no Plugg.to</dt><dd>")[1].split("</dd>")[0]
+
+
+def test_the_plugg_to_status_follows_the_accepted_nfe_and_tracking(
+    post, client, orders, api
+):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    before = body(client.get("/pedidos/p1"))
+
+    post("/pedidos/p1/nfe", invoice_form())
+    invoiced = body(client.get("/pedidos/p1"))
+    post("/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"})
+    shipped = body(client.get("/pedidos/p1"))
+
+    assert plugg_to_status(before) == "aprovado"
+    assert plugg_to_status(invoiced) == "faturado"
+    assert plugg_to_status(shipped) == "envio informado"
+
+
 def test_tracking_before_any_nfe_is_refused_in_the_tracking_form(post, orders):
     response = post(
         "/pedidos/p1/rastreio", {"carrier": "Jadlog", "code": "JD1"}, htmx=True

@@ -43,6 +43,12 @@ WHAT = {
     KIND_INVOICE: "a NF-e",
     KIND_TRACKING: "o rastreio",
 }
+# The order status each accepted update sets on Plugg.to (see
+# ``invoice_update`` and ``tracking_update``).
+PUSHED_STATUS = {
+    KIND_INVOICE: payloads.INVOICED,
+    KIND_TRACKING: payloads.SHIPPING_INFORMED,
+}
 
 
 @dataclass(frozen=True)
@@ -202,12 +208,25 @@ def push_one(
         return PushResult(kind, False, error.message)
 
     state.mark_sent(kind, pluggto_id, value, now)
+    _note_pushed_status(order, kind)
     add_event(order, f"{kind}_sent", message)
     db.session.commit()
 
     if kind in SHIPMENT_KINDS and order.shipment_id is None:
         _learn_shipment_id(client, order)
     return PushResult(kind, True, message)
+
+
+def _note_pushed_status(order: Order, kind: str) -> None:
+    """Keep the Plugg.to status an accepted update set, forward only (no commit).
+
+    Without it the order page shows the status of the last read until the
+    next pull, although Plugg.to already moved on. A later status (say, the
+    marketplace's "shipped") is never moved back by a re-sent NF-e.
+    """
+    pushed = PUSHED_STATUS.get(kind)
+    if pushed and status.advances(order.pluggto_status, pushed):
+        order.pluggto_status = pushed
 
 
 def _record_failure(
