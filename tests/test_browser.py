@@ -276,6 +276,32 @@ def test_the_history_filters_without_reload_and_back_restores(page, stack):
     expect(page.locator("select[name=tarefa]")).to_have_value("products")
 
 
+def test_the_order_filters_and_the_list_agree_after_back(page, stack):
+    page.goto(url(stack, "/pedidos/"))
+    page.select_option("#filter-status", "approved")
+    expect(page).to_have_url(re.compile(r"status=approved"))
+    page.check("input[name=atencao]")
+    expect(page).to_have_url(re.compile(r"atencao=1"))
+
+    page.go_back()
+
+    expect(page).to_have_url(re.compile(r"status=approved&marketplace=$"))
+    expect(page.locator("#filter-status")).to_have_value("approved")
+    expect(page.locator("input[name=atencao]")).not_to_be_checked()
+
+
+def test_a_bad_price_on_the_product_page_shows_its_error_in_place(page, stack):
+    page.goto(url(stack, first_link(page, stack, "/produtos/", r"^/produtos/\d+$")))
+    page.evaluate("window.notReloaded = true")
+    form = page.locator("#edit-0")
+
+    form.locator("input[name=s0-price]").fill("abc")
+    form.locator("button[type=submit]").click()
+
+    expect(page.locator("#s0-price-error")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_holds_its_layout(page, stack, width):
     page.set_viewport_size({"width": width, "height": 900})
