@@ -131,6 +131,30 @@ def test_the_order_page_shows_items_totals_delivery_and_timeline(client, orders)
     assert "Pedido importado do Plugg.to" in page
 
 
+def test_payment_codes_are_shown_with_their_pt_br_names(client, configured):
+    make_product("CAM-01")
+    payments = [
+        {
+            "payment_method": "credit_card",
+            "payment_installments": "10",
+            "payment_total": 178.8,
+        },
+        {"payment_method": "bank_slip", "payment_installments": "1"},
+        {"payment_type": "debit_card"},
+        {"payment_method": "crypto_wallet", "payment_total": 5},
+    ]
+    data = order_json("p1", payments=payments)
+    intake.ingest(parse_order(data), utcnow())
+
+    page = body(client.get("/pedidos/p1"))
+
+    assert "<li>Cartão de crédito em 10x: R$ 178,80</li>" in page
+    assert "<li>Boleto em 1x</li>" in page
+    assert "<li>Cartão de débito</li>" in page
+    assert "<li>crypto_wallet: R$ 5,00</li>" in page
+    assert "credit_card" not in page and "bank_slip" not in page
+
+
 def test_the_order_page_never_shows_the_full_cpf_or_email(client, orders):
     page = body(client.get("/pedidos/p1"))
 

@@ -29,6 +29,18 @@ KIND_STATE_LABELS = {
     "failed": "falhou",
     "ignored": "ignorado",
 }
+# Payment method codes seen from Plugg.to and the marketplaces behind it.
+PAYMENT_LABELS = {
+    "credit_card": "Cartão de crédito",
+    "debit_card": "Cartão de débito",
+    "bank_slip": "Boleto",
+    "boleto": "Boleto",
+    "ticket": "Boleto",
+    "pix": "Pix",
+    "account_money": "Saldo em conta",
+    "voucher": "Vale-presente",
+    "gift_card": "Vale-presente",
+}
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,14 @@ def first_name(order: Order) -> str:
     """Return only the buyer's first name, for lists."""
     name = (order.buyer_name or (order.delivery or {}).get("name") or "").strip()
     return name.split()[0] if name else "—"
+
+
+def payment_label(method: str | None) -> str:
+    """Return the pt-BR name of a payment method; unknown ones are shown as they are."""
+    code = (method or "").strip()
+    if not code:
+        return "Pagamento"
+    return PAYMENT_LABELS.get(code.lower(), code)
 
 
 def masked_document(document: str | None) -> str:

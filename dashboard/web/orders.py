@@ -128,6 +128,7 @@ def _context(order: Order, invoice_form=None, tracking_form=None, xml_form=None)
         "kind_states": queries.KIND_STATE_LABELS,
         "kind_names": KIND_LABELS,
         "document": queries.masked_document(order.buyer_document),
+        "payment_label": queries.payment_label,
         "email": queries.masked_email(order.buyer_email),
         "expected_total": order.subtotal + order.shipping - order.discount,
         **_helpers(),
