@@ -131,6 +131,10 @@ def test_a_brazilian_weight_decides_the_format_when_prices_are_whole(store, tmp_
     assert product("CAM-01").weight_g == 1_200_000
 
 
+PLAIN_FILE = "o arquivo usa o formato com ponto decimal, como 1299.90"
+BRAZILIAN_FILE = "o arquivo usa o formato brasileiro, como 1.299,90"
+
+
 def test_the_number_format_is_chosen_per_file_not_per_cell(store, tmp_path):
     rows = with_cell(ROWS, 0, "price", "29,90")
     rows = with_cell(rows, 1, "price", "59.90")
@@ -138,9 +142,64 @@ def test_the_number_format_is_chosen_per_file_not_per_cell(store, tmp_path):
 
     report = apply_import(path)
 
-    assert not report.ok
-    assert any("Linha 3, coluna price" in text for text in problems(report))
+    assert problems(report) == [
+        "Linha 2, coluna price: número em formato diferente do restante do "
+        f"arquivo: '29,90' ({PLAIN_FILE})"
+    ]
     assert product("CAN-01") is None
+
+
+def test_one_brazilian_price_in_a_plain_file_is_the_only_problem(store, tmp_path):
+    rows = with_cell(ROWS, 2, "price", '"R$ 32,90"')
+
+    report = import_rows(tmp_path, rows)
+
+    assert problems(report) == [
+        "Linha 4, coluna price: número em formato diferente do restante do "
+        f"arquivo: 'R$ 32,90' ({PLAIN_FILE})"
+    ]
+
+
+def test_one_plain_price_in_a_brazilian_file_is_the_only_problem(store, tmp_path):
+    rows = with_cell(brazilian(ROWS), 3, "price", "59.90")
+
+    report = apply_import(write_csv(tmp_path, rows=rows, delimiter=";"))
+
+    assert problems(report) == [
+        "Linha 5, coluna price: número em formato diferente do restante do "
+        f"arquivo: '59.90' ({BRAZILIAN_FILE})"
+    ]
+
+
+def test_a_tie_between_the_formats_goes_to_the_brazilian_one(store, tmp_path):
+    rows = [with_cell([row], 0, "price", "30")[0] for row in ROWS]
+    rows = with_cell(rows, 1, "special_price", "")
+    rows = with_cell(rows, 0, "weight", "0,350")
+    rows = with_cell(rows, 1, "weight", "0.2")
+
+    report = apply_import(write_csv(tmp_path, rows=rows, delimiter=";"))
+
+    assert problems(report) == [
+        "Linha 3, coluna weight: número em formato diferente do restante do "
+        f"arquivo: '0.2' ({BRAZILIAN_FILE})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "delimiter", "uses"),
+    [(ROWS, ",", PLAIN_FILE), (brazilian(ROWS), ";", BRAZILIAN_FILE)],
+    ids=["plain", "brazilian"],
+)
+def test_a_cell_that_is_no_number_says_which_format_the_file_uses(
+    store, tmp_path, rows, delimiter, uses
+):
+    rows = with_cell(rows, 0, "price", "abc")
+
+    report = apply_import(write_csv(tmp_path, rows=rows, delimiter=delimiter))
+
+    assert problems(report) == [
+        f"Linha 2, coluna price: número inválido: 'abc' ({uses})"
+    ]
 
 
 def test_an_xlsx_workbook_with_numeric_cells_is_read(store, tmp_path):

@@ -1,4 +1,4 @@
-"""Cell parsers: upper limits of amounts, stock and measures."""
+"""Cell parsers: the file's number format, number errors, upper limits."""
 
 from decimal import Decimal
 
@@ -13,6 +13,41 @@ def refusal(parse, *args) -> str:
     with pytest.raises(cells.CellError) as caught:
         parse(*args)
     return str(caught.value)
+
+
+# Number format ----------------------------------------------------------------------
+
+
+def test_a_file_without_comma_decimals_is_plain():
+    assert not cells.uses_decimal_comma(["29.90", "1,299.90", "0.350", "30", None])
+
+
+def test_ambiguous_and_non_text_cells_do_not_vote():
+    assert not cells.uses_decimal_comma(["1.200", "1,200", "30", 29.9, None, ""])
+
+
+def test_the_majority_of_unambiguous_cells_decides():
+    plain_file = ["59.90", "49.90", "0.2", "R$ 32,90"]
+    brazilian_file = ["59,90", "1.299,90", "0,350", "59.90"]
+
+    assert not cells.uses_decimal_comma(plain_file)
+    assert cells.uses_decimal_comma(brazilian_file)
+
+
+def test_a_tie_goes_to_the_brazilian_format():
+    assert cells.uses_decimal_comma(["29,90", "59.90", "1.200"])
+
+
+def test_a_number_error_names_no_format_but_knows_the_other_fits():
+    with pytest.raises(cells.NumberFormatError) as odd:
+        cells.number("59.90", True)
+    with pytest.raises(cells.NumberFormatError) as garbage:
+        cells.number("abc", False)
+
+    assert str(odd.value) == "número inválido: '59.90'"
+    assert odd.value.other_format
+    assert str(garbage.value) == "número inválido: 'abc'"
+    assert not garbage.value.other_format
 
 
 # Limits ---------------------------------------------------------------------------

@@ -403,6 +403,18 @@ def test_a_file_with_a_huge_price_is_refused_in_the_preview(client, post, config
     assert products() == 0
 
 
+def test_a_bad_number_on_the_product_page_speaks_of_no_file(client, post, configured):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-quantity": "muitos"})
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Número inválido: &#39;muitos&#39;." in text
+    assert "arquivo" not in text.split('id="s0-quantity-error"', 1)[1][:200]
+
+
 def test_editing_an_unknown_sku_index_is_404(post, configured):
     pid = make_product("CAM-01").id
 

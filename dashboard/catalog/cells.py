@@ -2,10 +2,12 @@
 
 Numbers follow one rule per file, never guessed per cell: a Brazilian file
 writes ``1.299,90`` (dot groups thousands, comma separates decimals), a plain
-one ``1299.90`` or ``1,299.90``. XLSX numeric cells are numbers already.
+one ``1299.90`` or ``1,299.90``. The file's format is the one most of its
+unambiguous number cells use. XLSX numeric cells are numbers already.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -13,9 +15,6 @@ from typing import Any
 
 BRAZILIAN = re.compile(r"^-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 PLAIN = re.compile(r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-# A comma before 1-2 final digits, or after a lone 0 ("0,350"), is never a
-# thousands separator.
-DECIMAL_COMMA = re.compile(r",\d{1,2}$|^-?0,\d+$")
 CENT = Decimal("0.01")
 # Upper bounds far above any real product and well inside the SQLite integer
 # columns (amounts in cents, weight in grams, sizes in millimetres), which a
@@ -32,6 +31,20 @@ class CellError(ValueError):
     """A cell that cannot be read; the message is in pt-BR."""
 
 
+class NumberFormatError(CellError):
+    """A text that is no number in the format it was read with.
+
+    The message does not name the format: only the caller knows whether it
+    came from a file or was chosen for one field.
+    """
+
+    def __init__(self, value: Any, brazilian: bool) -> None:
+        self.value = value if isinstance(value, str) else text(value)
+        super().__init__(f"número inválido: {self.value!r}")
+        other = PLAIN if brazilian else BRAZILIAN
+        self.other_format = bool(other.match(_clean(self.value)))
+
+
 def text(value: Any) -> str:
     """Return a cell as trimmed text (a whole number loses its ``.0``)."""
     if value is None:
@@ -44,20 +57,24 @@ def text(value: Any) -> str:
 
 
 def uses_decimal_comma(values: Iterable[Any]) -> bool:
-    """Tell whether a file writes decimals with a comma (Brazilian format)."""
-    for value in values:
-        if not isinstance(value, str):
-            continue
-        cleaned = _clean(value)
-        if DECIMAL_COMMA.search(cleaned):
-            return True
-        if (
-            "," in cleaned
-            and "." in cleaned
-            and cleaned.rfind(",") > cleaned.rfind(".")
-        ):
-            return True
-    return False
+    """Tell whether a file writes decimals with a comma (Brazilian format).
+
+    Each text cell that is a number in one format only (``29,90``, ``0.350``)
+    is a vote; ``1.200`` or ``30`` fit both and do not count. The majority
+    wins, so one odd cell cannot turn the file; a tie goes to the Brazilian
+    format as soon as one cell uses it, as a Brazilian Excel writes numbers.
+    """
+    votes = Counter(_only_format(value) for value in values if isinstance(value, str))
+    return votes[True] > 0 and votes[True] >= votes[False]
+
+
+def _only_format(value: str) -> bool | None:
+    """Return True for Brazilian only, False for plain only, else None."""
+    cleaned = _clean(value)
+    brazilian = bool(BRAZILIAN.match(cleaned))
+    if brazilian == bool(PLAIN.match(cleaned)):
+        return None
+    return brazilian
 
 
 def _clean(value: str) -> str:
@@ -77,15 +94,10 @@ def number(value: Any, brazilian: bool) -> Decimal | None:
         return _decimal(str(value))
 
     cleaned = _clean(str(value))
+    if not (BRAZILIAN if brazilian else PLAIN).match(cleaned):
+        raise NumberFormatError(value, brazilian)
     if brazilian:
-        if not BRAZILIAN.match(cleaned):
-            raise CellError(
-                f"número inválido: {value!r} (o arquivo usa o formato brasileiro, "
-                "como 1.299,90)"
-            )
         return _decimal(cleaned.replace(".", "").replace(",", "."))
-    if not PLAIN.match(cleaned):
-        raise CellError(f"número inválido: {value!r} (use o formato 1299.90)")
     return _decimal(cleaned.replace(",", ""))
 
 

@@ -46,6 +46,10 @@ REQUIRED = ("sku", "name", "price", "quantity")
 PRICE_COLUMNS = ("price", "special_price")
 NUMBER_COLUMNS = (*PRICE_COLUMNS, "weight", "length", "width", "height")
 DERIVED = ("link",)
+FILE_FORMATS = {
+    True: "o arquivo usa o formato brasileiro, como 1.299,90",
+    False: "o arquivo usa o formato com ponto decimal, como 1299.90",
+}
 MAX_SKU = 255
 MAX_NAME = 255
 
@@ -231,9 +235,21 @@ class RowReader:
         try:
             return parse(value)
         except CellError as error:
-            self._problem(row.row, column, str(error))
+            self._problem(row.row, column, self._explain(error))
             row.invalid.add(column)
             return None
+
+    def _explain(self, error: CellError) -> str:
+        """Say which number format the file uses when a cell breaks it."""
+        if not isinstance(error, cells.NumberFormatError):
+            return str(error)
+        uses = FILE_FORMATS[self.brazilian]
+        if error.other_format:
+            return (
+                "número em formato diferente do restante do arquivo: "
+                f"{error.value!r} ({uses})"
+            )
+        return f"{error} ({uses})"
 
     def _texts(self, row: Row, get) -> None:
         if len(row.name) > MAX_NAME:
