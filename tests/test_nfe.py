@@ -167,10 +167,19 @@ def test_a_utc_date_read_from_an_xml_is_compared_in_brasilia_time():
     assert errors == {}
 
 
-def test_the_first_minutes_of_a_month_in_brasilia_belong_to_that_month():
+def test_a_may_key_issued_just_after_midnight_in_brasilia_may_come_from_the_west():
     june = datetime(2024, 6, 20, tzinfo=UTC)
 
+    # 00:10 in Brasília is still 31/05 in Manaus (UTC-4) and Rio Branco (UTC-5).
     _, errors = validate(june, issued_at="01/06/2024 00:10")
+
+    assert errors == {}
+
+
+def test_a_may_key_hours_into_june_everywhere_in_brazil_is_refused():
+    june = datetime(2024, 6, 20, tzinfo=UTC)
+
+    _, errors = validate(june, issued_at="01/06/2024 03:00")  # 01:00 in Rio Branco
 
     assert errors["issued_at"].startswith("A chave indica emissão em 05/2024")
 

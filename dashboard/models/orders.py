@@ -25,8 +25,8 @@ class Order(db.Model):
 
     ``status`` is the store's own status and only moves forward;
     ``pluggto_status`` is the last status read from Plugg.to, kept verbatim
-    (unknown values included). An order held for mapping (``hold_reason``) has
-    no stock reserved yet.
+    (unknown values included), or the one an accepted push of ours set. An
+    order held for mapping (``hold_reason``) has no stock reserved yet.
     """
 
     __tablename__ = "orders"

@@ -7,7 +7,7 @@ random code 36-43 and a mod-11 check digit at 44.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -128,6 +128,14 @@ def key_number(key: str) -> str:
     return str(int(key[25:34]))
 
 
+BRAZIL_OFFSETS = (-2, -3, -4, -5)  # hours from UTC: Noronha to Acre
+
+
+def _month_at(moment: datetime, hours: int) -> str:
+    local = moment.astimezone(timezone(timedelta(hours=hours)))
+    return f"{local.month:02d}/{local.year}"
+
+
 def key_month(key: str) -> str:
     """Return the issue month written in a key, as ``mm/aaaa``."""
     return f"{key[4:6]}/20{key[2:4]}"
@@ -245,9 +253,11 @@ def _cross_check(
 def _month_error(key: str, issued_at: datetime) -> str:
     # The date is typed in Brasília time and kept in UTC; comparing in UTC
     # would move an evening issue on a month's last day into the next month.
+    # The key carries the month on the issuer's clock, which may be any of
+    # Brazil's zones (UTC-2 to UTC-5): any of them matching is enough.
     local = issued_at.astimezone(STORE_TIMEZONE)
     typed = f"{local.month:02d}/{local.year}"
-    if typed == key_month(key):
+    if key_month(key) in {_month_at(issued_at, hours) for hours in BRAZIL_OFFSETS}:
         return ""
     return (
         f"A chave indica emissão em {key_month(key)}, mas a data informada é {typed}."
