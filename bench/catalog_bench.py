@@ -3,6 +3,7 @@
 Run from the repository root (not part of the test run):
 
     python bench/catalog_bench.py [--skus 50000] [--latency-ms 20] [--changes 2000]
+                                  [--concurrency 4] [--catalog FILE]
 
 It starts the Plugg.to sandbox as a separate process with a fixed latency,
 builds a synthetic catalog (simple products and products with 2-12
@@ -229,6 +230,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--changes", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        help="a real catalog in the Plugg.to layout instead of the synthetic one "
+        "(e.g. ../shared/data/olist_catalog.csv)",
+    )
     args = parser.parse_args()
 
     process, url = start_sandbox(args.latency_ms)
@@ -241,11 +248,16 @@ def main() -> int:
 
 
 def bench(folder: Path, url: str, args) -> int:
-    catalog = folder / "catalog.csv"
-    products, skus = write_catalog(catalog, args.skus)
-    print(
-        f"Catalog: {products} products, {skus} SKUs ({catalog.stat().st_size:,} bytes)"
-    )
+    if args.catalog:
+        catalog = args.catalog
+        print(f"Catalog: {catalog} ({catalog.stat().st_size:,} bytes)")
+    else:
+        catalog = folder / "catalog.csv"
+        products, skus = write_catalog(catalog, args.skus)
+        print(
+            f"Catalog: {products} products, {skus} SKUs "
+            f"({catalog.stat().st_size:,} bytes)"
+        )
 
     app = create_app({"PLUGGTO_API_URL": url, "DATA_DIR": folder / "data"})
     open_storage(app)
