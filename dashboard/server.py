@@ -36,12 +36,6 @@ def serve(runtime: Runtime) -> int:
     app.extensions["shutdown"] = stop_event
     # A retry back-off wakes up at once when the server stops.
     app.config.setdefault("PLUGGTO_SLEEP", stop_event.wait)
-    demo = None
-    if runtime.demo:
-        from dashboard.demo import start_demo
-
-        demo = start_demo(app)
-
     try:
         server = create_server(app, host=host, port=port, threads=WAITRESS_THREADS)
     except OSError as error:
@@ -50,9 +44,19 @@ def serve(runtime: Runtime) -> int:
             "Outra cópia do painel pode estar aberta; use --port para outra porta.",
             err=True,
         )
-        if demo is not None:
-            demo.stop()
         return EXIT_CONFIG
+
+    # Only once the port is ours: a second copy that cannot start must leave
+    # the running demo's store and sandbox address alone.
+    demo = None
+    if runtime.demo:
+        from dashboard.demo import start_demo
+
+        try:
+            demo = start_demo(app)
+        except Exception:
+            server.close()
+            raise
 
     background = scheduler.start(app, stop_event)
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"

@@ -126,6 +126,7 @@ class Dashboard:
     log: Path
     port: int = 0
     process: subprocess.Popen | None = None
+    options: tuple[str, ...] = ()  # global options, such as --demo
 
     @property
     def url(self) -> str:
@@ -143,7 +144,13 @@ class Dashboard:
 
     def start(self) -> None:
         self.port = free_port()
-        command = [sys.executable, "run.py", "--data-dir", str(self.data_dir)]
+        command = [
+            sys.executable,
+            "run.py",
+            "--data-dir",
+            str(self.data_dir),
+            *self.options,
+        ]
         with self.log.open("a") as errors:  # the child keeps its own copy
             self.process = subprocess.Popen(
                 [*command, "--port", str(self.port)],

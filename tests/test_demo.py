@@ -1,5 +1,7 @@
 """Demo mode: sandbox started, app pointed at it, demo store prepared."""
 
+import json
+
 import pytest
 import requests
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from dashboard.models.catalog import Product
 from dashboard.models.sync import STATE_OK, STATE_PENDING, SyncItem
 from dashboard.sandbox import DEMO_CREDENTIALS
 from dashboard.sync import runner
+from tests.browser_support import Dashboard, clean_env
 
 RUN_WAIT_SECONDS = 15
 
@@ -156,3 +159,21 @@ def test_a_fresh_demo_store_drops_the_database_and_uploads_but_keeps_logs(tmp_pa
     reset_store(tmp_path)
 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["logs", "secret_key"]
+
+
+@pytest.mark.e2e
+def test_a_second_demo_that_cannot_start_leaves_the_open_one_working(tmp_path):
+    dashboard = Dashboard(
+        tmp_path / "data", clean_env(), tmp_path / "dashboard.log", options=("--demo",)
+    )
+    dashboard.start()
+    try:
+        second = dashboard.cli("--demo", "--port", str(dashboard.port))
+        status = dashboard.cli("--demo", "status", "--json")
+    finally:
+        dashboard.stop()
+
+    assert second.returncode == 2
+    assert "Não foi possível usar" in second.stderr
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)
