@@ -255,8 +255,11 @@ def sample_stock() -> dict[str, int]:
 
 
 def read_catalog(path: Path = SAMPLE_CATALOG) -> list[dict[str, str]]:
+    """Read the sample catalog (``,``) or an export (``;``, as Excel pt-BR)."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+        delimiter = ";" if ";" in handle.readline() else ","
+        handle.seek(0)
+        return list(csv.DictReader(handle, delimiter=delimiter))
 
 
 def write_catalog(path: Path, rows: list[dict[str, str]]) -> Path:

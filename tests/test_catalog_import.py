@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from dashboard.catalog import spreadsheet
@@ -623,3 +624,19 @@ def test_a_fresh_export_or_import_brings_no_stock_warning(store, tmp_path):
 
     assert report.ok, problems(report)
     assert not [notice for notice in report.notices if notice.startswith("Atenção")]
+
+
+def test_an_xlsx_export_keeps_prices_stock_and_measures_as_numbers(store, tmp_path):
+    import_rows(tmp_path)
+    path = tmp_path / "exportado.xlsx"
+
+    export_catalog(path)
+
+    sheet = load_workbook(path, read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, mug = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert header[:3] == ("sku", "sku_parent", "name")
+    assert mug["sku"] == "CAN-01"
+    assert mug["price"] == pytest.approx(29.90)
+    assert mug["quantity"] == 10
+    assert mug["weight"] == pytest.approx(0.35)

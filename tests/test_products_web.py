@@ -267,8 +267,9 @@ def test_the_csv_export_downloads_the_catalog(client, catalog):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert text.splitlines()[0].startswith("sku,sku_parent,name")
-    assert "CAM-01-M,CAM-01" in text
+    assert text.splitlines()[0].startswith("sku;sku_parent;name")  # Excel pt-BR
+    assert "CAM-01-M;CAM-01" in text
+    assert ";59,90;" in text  # decimal comma
 
 
 def test_an_unknown_export_format_is_404(client, catalog):

@@ -113,15 +113,15 @@ def _row(
         family.description if is_product else "",
         family.brand if is_product else "",
         item.ean,
-        _plain(item.price),
-        _plain(item.special_price),
+        item.price,
+        item.special_price,
         _day(item.special_start),
         _day(item.special_end),
         item.quantity,
-        _scaled(family.weight_g, 1000) if is_product else "",
-        _scaled(family.length_mm, 10) if is_product else "",
-        _scaled(family.width_mm, 10) if is_product else "",
-        _scaled(family.height_mm, 10) if is_product else "",
+        _scaled(family.weight_g, 1000) if is_product else None,
+        _scaled(family.length_mm, 10) if is_product else None,
+        _scaled(family.width_mm, 10) if is_product else None,
+        _scaled(family.height_mm, 10) if is_product else None,
         "sim" if item.active else "não",
         (family.store_id or "") if is_product else "",
     ]
@@ -137,16 +137,11 @@ def _padded(values: list, size: int, empty: Any = "") -> list:
     return list(values) + [empty] * (size - len(values))
 
 
-def _plain(amount: Decimal | None) -> str:
-    return "" if amount is None else format(amount, "f")
-
-
 def _day(value) -> str:
     return value.isoformat() if value else ""
 
 
-def _scaled(value: int | None, factor: int) -> str:
+def _scaled(value: int | None, factor: int) -> Decimal | None:
     if value is None:
-        return ""
-    number = (Decimal(value) / factor).normalize()
-    return format(number, "f")
+        return None
+    return (Decimal(value) / factor).normalize()

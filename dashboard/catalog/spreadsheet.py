@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -200,12 +201,21 @@ def normalize_header(cells: Iterable[Any]) -> list[str]:
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
-    """Write a UTF-8 CSV (with BOM, so Excel shows accents) separated by ``,``."""
+    """Write a CSV as Brazilian Excel reads it: ``;``, decimal comma, UTF-8 BOM."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, delimiter=";")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if cell is None else cell for cell in row])
+            writer.writerow([_csv_cell(cell) for cell in row])
+
+
+def _csv_cell(cell: Any) -> Any:
+    if cell is None:
+        return ""
+    if isinstance(cell, Decimal):
+        # No thousands separator: "1299,90" reads back the same everywhere.
+        return format(cell, "f").replace(".", ",")
+    return cell
 
 
 def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
@@ -214,5 +224,5 @@ def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None
     sheet = workbook.create_sheet("Produtos")
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append(row)  # numbers stay numbers: Excel sums and formats them
     workbook.save(path)
