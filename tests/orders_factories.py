@@ -1,6 +1,6 @@
 """Builders shared by the order tests: catalog rows, Plugg.to orders, mocks."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +14,8 @@ from dashboard.orders.nfe import check_digit
 from tests.conftest import API
 
 ORDERS_URL = f"{API}/orders"
+# Before the May 2024 NF-e the tests type, which may not predate the order.
+CREATED_BEFORE_NFE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def make_product(sku: str, quantity: int = 10, price: str = "50.00") -> Product:

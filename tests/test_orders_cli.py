@@ -10,6 +10,7 @@ from dashboard.orders import intake
 from dashboard.pluggto.orders import parse_order
 from tests.conftest import API
 from tests.orders_factories import (
+    CREATED_BEFORE_NFE,
     make_product,
     mock_get,
     mock_put,
@@ -35,8 +36,11 @@ def run(app, cli_runner, monkeypatch):
 @pytest.fixture
 def orders(configured):
     make_product("CAM-01", quantity=10)
-    intake.ingest(parse_order(order_json("p1")), utcnow())
-    intake.ingest(parse_order(order_json("h1", lines=[("XYZ", 1, "9.00")])), utcnow())
+    for data in (
+        order_json("p1", created=CREATED_BEFORE_NFE),
+        order_json("h1", lines=[("XYZ", 1, "9.00")], created=CREATED_BEFORE_NFE),
+    ):
+        intake.ingest(parse_order(data), utcnow())
 
 
 def invoice_args(**overrides) -> list[str]:
@@ -66,7 +70,7 @@ def test_orders_text_output_is_in_portuguese_and_exit_0_when_all_is_well(
     run, configured
 ):
     make_product("CAM-01")
-    intake.ingest(parse_order(order_json("p1")), utcnow())
+    intake.ingest(parse_order(order_json("p1", created=CREATED_BEFORE_NFE)), utcnow())
 
     result = run("orders", "--status", "approved")
 
@@ -158,7 +162,7 @@ def test_invoice_refuses_an_xml_whose_date_disagrees_with_its_key(
 def test_invoice_refuses_a_key_already_given_to_another_order(run, orders, api):
     mock_get(api, order_json("p1"))
     mock_put(api, "p1")
-    intake.ingest(parse_order(order_json("p2")), utcnow())
+    intake.ingest(parse_order(order_json("p2", created=CREATED_BEFORE_NFE)), utcnow())
     run("invoice", "p1", *invoice_args())
 
     result = run("invoice", "1003", *invoice_args())
@@ -217,7 +221,7 @@ def test_invoice_for_a_held_order_is_refused(run, orders):
 
 def test_invoice_without_credentials_is_saved_and_exits_2(run, app):
     make_product("CAM-01")
-    intake.ingest(parse_order(order_json("p1")), utcnow())
+    intake.ingest(parse_order(order_json("p1", created=CREATED_BEFORE_NFE)), utcnow())
 
     result = run("invoice", "p1", *invoice_args())
 

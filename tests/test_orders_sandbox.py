@@ -6,6 +6,8 @@ from dashboard import create_app
 from dashboard import settings as settings_store
 from dashboard.extensions import db
 from dashboard.models.sync import JobRun
+from dashboard.models.types import utcnow
+from dashboard.orders.dates import STORE_TIMEZONE
 from dashboard.sandbox import DEMO_CREDENTIALS, SandboxConfig, SandboxServer
 from dashboard.storage import open_storage
 from dashboard.sync import runner
@@ -65,12 +67,21 @@ def sync() -> runner.RunOutcome:
     return outcome
 
 
-def invoice_form() -> dict:
+def issued_now():
+    # The sandbox creates its orders now, and an NF-e may not predate its order.
+    return utcnow().astimezone(STORE_TIMEZONE).replace(second=0, microsecond=0)
+
+
+def key_of(issued) -> str:
+    return nfe_key(1, 1234, year_month=issued.strftime("%y%m"))
+
+
+def invoice_form(issued) -> dict:
     return {
-        "key": nfe_key(1, 1234),
+        "key": key_of(issued),
         "number": "1234",
         "series": "1",
-        "issued_at": "2024-05-10T15:30",  # Brasília time, the key's month
+        "issued_at": issued.strftime("%Y-%m-%dT%H:%M"),  # Brasília time
     }
 
 
@@ -88,7 +99,8 @@ def test_an_order_is_followed_from_payment_to_tracking_in_the_dashboard(
     sync()
     assert order_of(pid).status == "approved"
 
-    post(f"/pedidos/{pid}/nfe", invoice_form())
+    issued = issued_now()
+    post(f"/pedidos/{pid}/nfe", invoice_form(issued))
     for code in ("AA123456789BR", "BB123456789BR"):
         post(f"/pedidos/{pid}/rastreio", {"carrier": "Correios", "code": code})
     sync()
@@ -96,7 +108,7 @@ def test_an_order_is_followed_from_payment_to_tracking_in_the_dashboard(
     shipments = remote(sandbox, pid)["shipments"]
     assert remote(sandbox, pid)["status"] == "shipping_informed"
     assert [shipment["id"] for shipment in shipments] == [shipment_id]
-    assert shipments[0]["nfe_key"] == nfe_key(1, 1234)
+    assert shipments[0]["nfe_key"] == key_of(issued)
     assert shipments[0]["track_code"] == "BB123456789BR"
     assert shipments[0]["track_url"].endswith("BB123456789BR")
     assert stock_of("CAM-01") == 8
@@ -109,7 +121,7 @@ def test_a_cancel_after_invoice_returns_the_stock_once_and_is_flagged(
 ):
     pid = new_order(sandbox)
     sync()
-    post(f"/pedidos/{pid}/nfe", invoice_form())
+    post(f"/pedidos/{pid}/nfe", invoice_form(issued_now()))
 
     sandbox.store.set_order_status(pid, "canceled")
     sync()

@@ -11,6 +11,7 @@ from dashboard.models.types import utcnow
 from dashboard.orders import intake
 from dashboard.pluggto.orders import parse_order
 from tests.orders_factories import (
+    CREATED_BEFORE_NFE,
     make_product,
     mock_get,
     mock_put,
@@ -29,9 +30,12 @@ def orders(configured):
         ("p2", "pending", "Amazon"),
         ("p3", "approved", "Amazon"),
     ):
-        data = order_json(pid, status=status, channel=channel)
+        data = order_json(
+            pid, status=status, channel=channel, created=CREATED_BEFORE_NFE
+        )
         intake.ingest(parse_order(data), utcnow())
-    intake.ingest(parse_order(order_json("p4", total=1.0)), utcnow())
+    p4 = order_json("p4", total=1.0, created=CREATED_BEFORE_NFE)
+    intake.ingest(parse_order(p4), utcnow())
 
 
 def body(response) -> str:

@@ -2,22 +2,25 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dashboard.extensions import db
 from dashboard.models.orders import Order
 from dashboard.models.sync import STATE_FAILED, STATE_IGNORED, SyncItem
 from dashboard.models.types import utcnow
 from dashboard.orders import intake, status
+from dashboard.orders.dates import local_day
 from dashboard.orders.jobs import send_now
 from dashboard.orders.nfe import Invoice
 from dashboard.orders.pushes import PushResult, record_invoice, record_tracking
-from dashboard.orders.records import PUSH_KINDS
+from dashboard.orders.records import PUSH_KINDS, add_event
 from dashboard.orders.tracking import Tracking
 from dashboard.sync import state
 
 CONFIG_KINDS = ("config", "credentials")
+REVERSAL_DONE = "NF-e marcada como cancelada/estornada pelo lojista."
 
 
 class ActionRefused(Exception):
@@ -95,12 +98,57 @@ def key_in_use(order: Order, key: str) -> str | None:
     return f"Esta chave de NF-e já foi informada no pedido {other}."
 
 
+def _day_text(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def created_day(order: Order) -> date | None:
+    """Return the Brasília day an order was created (imported, if unknown)."""
+    moment = order.created_at or order.imported_at
+    return local_day(moment) if moment else None
+
+
+def issue_date_problem(order: Order, invoice: Invoice) -> str | None:
+    """Say why an NF-e cannot be dated this way for this order, or None.
+
+    Days are compared, not instants: an order created at 23:50 and
+    invoiced at 00:10 the next day, or within the same day, is fine.
+    """
+    created = created_day(order)
+    if created is None or local_day(invoice.issued_at) >= created:
+        return None
+    return (
+        "A data de emissão não pode ser anterior à criação do pedido "
+        f"({_day_text(created)})."
+    )
+
+
+def ship_date_problem(order: Order, tracking: Tracking) -> str | None:
+    """Say why a shipment cannot be dated this way for this order, or None."""
+    if order.nfe_date and tracking.shipped_on < local_day(order.nfe_date):
+        return (
+            "A data de envio não pode ser anterior à emissão da NF-e "
+            f"({_day_text(local_day(order.nfe_date))})."
+        )
+
+    created = created_day(order)
+    if created is None or tracking.shipped_on >= created:
+        return None
+    return (
+        "A data de envio não pode ser anterior à criação do pedido "
+        f"({_day_text(created)})."
+    )
+
+
 def save_invoice(order: Order, invoice: Invoice) -> Outcome:
     """Store a validated NF-e and send it to Plugg.to right away."""
     _check(order)
     in_use = key_in_use(order, invoice.key)
     if in_use:
         raise FieldRefused(in_use, "key")
+    too_early = issue_date_problem(order, invoice)
+    if too_early:
+        raise FieldRefused(too_early, "issued_at")
 
     record_invoice(order, invoice)
     _make_due(order.pluggto_id, ("invoice",))
@@ -114,11 +162,34 @@ def save_tracking(order: Order, tracking: Tracking) -> Outcome:
     problem = tracking_problem(order)
     if problem:
         raise FieldRefused(problem)
+    too_early = ship_date_problem(order, tracking)
+    if too_early:
+        raise FieldRefused(too_early, "shipped_on")
 
     record_tracking(order, tracking)
     _make_due(order.pluggto_id, ("tracking",))
     db.session.commit()
     return _pushed(order.pluggto_id, "Rastreio salvo.")
+
+
+def mark_reversed(order: Order) -> Outcome:
+    """Record that the merchant canceled or reversed the order's NF-e.
+
+    The flag is cleared with a conditional UPDATE so two clicks at once
+    write the timeline entry only once.
+    """
+    cleared = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.needs_reversal.is_(True))
+        .values(needs_reversal=False)
+    ).rowcount
+    if cleared != 1:
+        db.session.rollback()
+        return Outcome(True, ["A NF-e deste pedido já estava marcada como estornada."])
+
+    add_event(order, "reversal_done", REVERSAL_DONE)
+    db.session.commit()
+    return Outcome(True, ["NF-e marcada como cancelada/estornada."])
 
 
 def retry_order(order: Order) -> Outcome:

@@ -8,9 +8,14 @@ from dashboard.orders.dates import local_day
 from dashboard.orders.nfe import link_error
 
 CORREIOS = "Correios"
-CORREIOS_CODE = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
+# ASCII classes: \d would also take other scripts' digits.
+CORREIOS_CODE = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
 CORREIOS_URL = "https://rastreamento.correios.com.br/app/index.php?objetos={code}"
 MAX_TEXT = 100
+CORREIOS_CODE_ERROR = (
+    "Código dos Correios inválido: use 2 letras, 9 números e 2 letras, "
+    "como AA123456789BR."
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,12 @@ class Tracking:
 
 def is_correios_code(code: str) -> bool:
     """Tell whether a code has the Correios format (AA123456789BR)."""
-    return bool(CORREIOS_CODE.match(code.upper()))
+    return CORREIOS_CODE.fullmatch(code.upper()) is not None
+
+
+def is_correios(carrier: str) -> bool:
+    """Tell whether a carrier name, however typed, means Correios."""
+    return carrier.strip().casefold() == CORREIOS.casefold()
 
 
 def correios_url(code: str) -> str:
@@ -61,6 +71,14 @@ def _text_error(value: str, required: str | None) -> str:
     if len(value) > MAX_TEXT:
         return f"Máximo de {MAX_TEXT} caracteres."
     return ""
+
+
+def _code_error(carrier: str, code: str) -> str:
+    problem = _text_error(code, "Informe o código de rastreio.")
+    if problem or not is_correios(carrier):
+        return problem
+    # Other carriers use their own formats; only Correios has a fixed one.
+    return "" if is_correios_code(code) else CORREIOS_CODE_ERROR
 
 
 def _parse_day(text: str | date | None, today: date) -> tuple[date | None, str]:
@@ -107,7 +125,7 @@ def validate_tracking(
     day, day_error = _parse_day(shipped_on, local_day(now))
     errors = {
         "carrier": _text_error(carrier, "Informe a transportadora."),
-        "code": _text_error(code, "Informe o código de rastreio."),
+        "code": _code_error(carrier, code),
         "method": _text_error(method, None),
         "url": link_error(url),
         "shipped_on": day_error,

@@ -265,7 +265,10 @@ def _xml_errors(order: Order, fields: XmlFields) -> dict[str, str]:
     if invoice is None:
         return errors
     in_use = actions.key_in_use(order, invoice.key)
-    return {"key": in_use} if in_use else {}
+    if in_use:
+        return {"key": in_use}
+    too_early = actions.issue_date_problem(order, invoice)
+    return {"issued_at": too_early} if too_early else {}
 
 
 @bp.post("/<order_id>/rastreio")
@@ -291,6 +294,12 @@ def save_tracking(order_id: str):
     except actions.ActionRefused as error:
         return _refused(order, error)
     return _done(order, outcome)
+
+
+@bp.post("/<order_id>/nfe/estornada")
+def mark_reversed(order_id: str):
+    order = _order_or_404(order_id)
+    return _done(order, actions.mark_reversed(order))
 
 
 @bp.post("/<order_id>/tentar")
