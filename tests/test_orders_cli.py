@@ -1,6 +1,7 @@
 """run.py orders / invoice / ship: output, exit codes, validation, pushes."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -298,3 +299,41 @@ def test_ship_by_store_number_sends_every_field_and_never_resends_the_same(
     assert shipment["date_shipped"] == "2025-01-02"
     assert put.call_count == puts
     assert "Sem mudanças" in second.output
+
+
+def test_invoice_dated_before_the_order_exits_1_with_the_reason(run, orders):
+    created = datetime(2024, 5, 12, 12, 0, tzinfo=UTC)
+    intake.ingest(parse_order(order_json("p9", created=created)), utcnow())
+
+    result = run("invoice", "p9", *invoice_args())
+
+    assert result.exit_code == 1
+    assert (
+        "Data: A data de emissão não pode ser anterior à criação do pedido "
+        "(12/05/2024)." in result.output
+    )
+    assert order_of("p9").nfe_key is None
+
+
+def test_ship_dated_before_the_nfe_exits_1_with_the_reason(run, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    run("invoice", "p1", *invoice_args())
+
+    result = run(
+        "ship", "p1", "--carrier", "Jadlog", "--code", "JD1", "--date", "09/05/2024"
+    )
+
+    assert result.exit_code == 1
+    assert (
+        "Data: A data de envio não pode ser anterior à emissão da NF-e "
+        "(10/05/2024)." in result.output
+    )
+    assert order_of("p1").track_code is None
+
+
+def test_ship_refuses_a_correios_code_out_of_format(run, orders):
+    result = run("ship", "p1", "--carrier", "correios", "--code", "AA12345BR")
+
+    assert result.exit_code == 1
+    assert "Código: Código dos Correios inválido" in result.output

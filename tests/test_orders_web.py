@@ -1,6 +1,7 @@
 """Pedidos: list, filters, order page, NF-e and tracking forms, retry."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -503,10 +504,135 @@ def test_a_canceled_order_refuses_invoice_and_tracking(post, orders):
     assert order_of("p1").nfe_key is None
 
 
+def test_an_nfe_dated_before_the_order_is_refused_next_to_the_date(post, orders):
+    created = datetime(2024, 5, 12, 12, 0, tzinfo=UTC)
+    intake.ingest(parse_order(order_json("p9", created=created)), utcnow())
+
+    response = post("/pedidos/p9/nfe", invoice_form(), htmx=True)
+
+    assert response.status_code == 409
+    assert (
+        'id="issued_at-error">A data de emissão não pode ser anterior à criação '
+        "do pedido (12/05/2024)." in body(response)
+    )
+    assert order_of("p9").nfe_key is None
+
+
+def test_an_xml_dated_before_the_order_is_flagged_on_upload(post, orders):
+    created = datetime(2024, 5, 12, 12, 0, tzinfo=UTC)
+    intake.ingest(parse_order(order_json("p9", created=created)), utcnow())
+    xml = nfe_xml(nfe_key(1, 1234))
+
+    response = post(
+        "/pedidos/p9/nfe/xml",
+        {"xml": (io.BytesIO(xml), "nota.xml")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    assert "anterior à criação do pedido (12/05/2024)" in body(response)
+
+
+def test_a_ship_date_before_the_nfe_is_refused_next_to_the_date(post, orders, api):
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    post("/pedidos/p1/nfe", invoice_form())
+
+    response = post(
+        "/pedidos/p1/rastreio",
+        {"carrier": "Jadlog", "code": "JD1", "shipped_on": "2024-05-09"},
+    )
+
+    assert response.status_code == 409
+    assert (
+        'id="shipped_on-error">A data de envio não pode ser anterior à emissão '
+        "da NF-e (10/05/2024)." in body(response)
+    )
+    assert order_of("p1").track_code is None
+
+
+def test_a_correios_code_out_of_format_is_refused_next_to_the_code(post, orders):
+    response = post("/pedidos/p1/rastreio", {"carrier": " correios ", "code": "AB1BR"})
+
+    assert response.status_code == 422
+    assert (
+        'id="code-error">Código dos Correios inválido: use 2 letras, 9 números e '
+        "2 letras, como AA123456789BR." in body(response)
+    )
+
+
+# NF-e reversal -------------------------------------------------------------
+
+
+REVERSED = "NF-e marcada como cancelada/estornada pelo lojista."
+
+
+@pytest.fixture
+def reversal(post, orders, api):
+    """p1 invoiced, then canceled on Plugg.to: its NF-e must be reversed."""
+    mock_get(api, order_json("p1"))
+    mock_put(api, "p1")
+    post("/pedidos/p1/nfe", invoice_form())
+    canceled = order_json("p1", status="canceled", created=CREATED_BEFORE_NFE)
+    intake.ingest(parse_order(canceled), utcnow())
+
+
+def test_the_reversal_alert_offers_to_mark_the_nfe_reversed(client, reversal):
+    page = body(client.get("/pedidos/p1"))
+
+    assert 'id="order-reversal"' in page
+    assert 'action="/pedidos/p1/nfe/estornada"' in page
+    assert "Já cancelei/estornei a NF-e" in page
+
+
+def test_marking_the_nfe_reversed_clears_the_alert_and_redirects(
+    post, client, reversal
+):
+    response = post("/pedidos/p1/nfe/estornada")
+
+    page = body(client.get("/pedidos/p1"))
+    assert response.status_code == 303
+    assert 'id="order-reversal"' not in page
+    assert REVERSED in page
+    assert order_of("p1").needs_reversal is False
+
+
+def test_marking_the_nfe_reversed_through_htmx_returns_the_order(post, reversal):
+    response = post("/pedidos/p1/nfe/estornada", htmx=True)
+
+    page = body(response)
+    assert response.status_code == 200
+    assert page.startswith('<div id="order-detail">')
+    assert "Já cancelei/estornei a NF-e" not in page
+    assert REVERSED in page
+
+
+def test_marking_the_nfe_reversed_twice_adds_one_timeline_entry(post, reversal):
+    post("/pedidos/p1/nfe/estornada")
+
+    response = post("/pedidos/p1/nfe/estornada")
+
+    messages = [event.message for event in order_of("p1").events]
+    assert response.status_code == 303
+    assert messages.count(REVERSED) == 1
+
+
+def test_an_order_with_its_nfe_reversed_no_longer_needs_attention(
+    post, client, reversal
+):
+    before = body(client.get("/pedidos/?atencao=1"))
+
+    post("/pedidos/p1/nfe/estornada")
+
+    after = body(client.get("/pedidos/?atencao=1"))
+    assert 'href="/pedidos/p1"' in before
+    assert 'href="/pedidos/p1"' not in after
+
+
 # Negatives -----------------------------------------------------------------
 
 
-ACTIONS = ["nfe", "nfe/xml", "rastreio", "tentar"]
+ACTIONS = ["nfe", "nfe/xml", "nfe/estornada", "rastreio", "tentar"]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
