@@ -632,8 +632,11 @@ def test_an_xlsx_export_keeps_prices_stock_and_measures_as_numbers(store, tmp_pa
 
     export_catalog(path)
 
-    sheet = load_workbook(path, read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
+    workbook = load_workbook(path, read_only=True)
+    try:
+        rows = list(workbook.active.iter_rows(values_only=True))
+    finally:
+        workbook.close()
     header, mug = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert header[:3] == ("sku", "sku_parent", "name")
     assert mug["sku"] == "CAN-01"

@@ -8,7 +8,9 @@ and holding exactly what that sync sent.
 import signal
 import threading
 from collections import Counter
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,6 +31,7 @@ from tests.e2e_support import (
 
 pytestmark = pytest.mark.e2e
 
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 SKU_COUNT = 30
 PRODUCT_COUNT = 16
 
@@ -245,16 +248,18 @@ def test_approval_and_cancellation_are_mirrored_and_stock_returns_once(
 # 6. Invoice and tracking --------------------------------------------------------
 
 
-def nfe_key(series: int, number: int) -> str:
-    """Build a valid 44-digit NF-e key (SP, Dec 2026, model 55)."""
-    first = f"35261211222333000181{55:02d}{series:03d}{number:09d}1{12345678:08d}"
+def nfe_key(series: int, number: int, issued: datetime) -> str:
+    """Build a valid 44-digit NF-e key (SP, model 55) for the issue month."""
+    month = issued.strftime("%y%m")
+    first = f"35{month}11222333000181{55:02d}{series:03d}{number:09d}1{12345678:08d}"
     return first + str(check_digit(first))
 
 
 def test_invoice_and_tracking_leave_one_shipment_with_both(sandbox, synced_store):
     (order,) = sandbox.create_orders(1, "approved", "CAF-EXP-20", 1)
     assert synced_store.run("sync", "orders").returncode == 0
-    key = nfe_key(1, 4321)
+    issued = datetime.now(SAO_PAULO)  # today: never before the order, never future
+    key = nfe_key(1, 4321, issued)
 
     invoiced = synced_store.run(
         "invoice",
@@ -266,7 +271,7 @@ def test_invoice_and_tracking_leave_one_shipment_with_both(sandbox, synced_store
         "--series",
         "1",
         "--date",
-        "02/12/2026 10:30",
+        issued.strftime("%d/%m/%Y %H:%M"),
     )
     shipped = synced_store.run(
         "ship", order["id"], "--carrier", "Correios", "--code", "AA123456789BR"
