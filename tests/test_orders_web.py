@@ -98,6 +98,27 @@ def test_the_list_filters_orders_that_need_attention(client, orders):
     assert "totais não conferem" in page
 
 
+def test_the_list_filters_orders_awaiting_their_nfe(client, orders):
+    page = body(client.get("/pedidos/?etapa=nfe"))
+
+    assert 'id="order-1001"' in page
+    assert 'id="order-1002"' not in page  # pending: no NF-e expected yet
+    assert '<option value="nfe" selected>Aguardando NF-e</option>' in page
+
+
+def test_an_unknown_step_filters_nothing(client, orders):
+    page = body(client.get("/pedidos/?etapa=qualquer"))
+
+    assert 'id="order-1001"' in page and 'id="order-1002"' in page
+
+
+def test_the_list_has_its_own_sync_button(client, orders):
+    page = body(client.get("/pedidos/"))
+
+    assert 'action="/sincronizar/orders"' in page
+    assert 'name="voltar" value="pedidos"' in page
+
+
 def test_an_htmx_filter_returns_only_the_list(client, orders):
     response = client.get("/pedidos/?status=pending", headers={"HX-Request": "true"})
 

@@ -315,6 +315,23 @@ def test_sincronizar_agora_returns_the_running_panel(client, post, stock_body):
     assert "Sincronização de estoque iniciada." in html
 
 
+def test_a_plain_sync_form_from_pedidos_comes_back_to_pedidos(post, stock_body):
+    stock_body(lambda ctx: None)
+
+    response = post("/sincronizar/stock", {"voltar": "pedidos"})
+
+    assert response.status_code == 303
+    assert response.location.endswith("/pedidos/")
+
+
+def test_the_order_tiles_open_the_list_filtered_by_what_they_count(client):
+    html = text(client.get("/"))
+
+    assert 'href="/pedidos/?etapa=nfe"' in html
+    assert 'href="/pedidos/?etapa=rastreio"' in html
+    assert 'href="/pedidos/?atencao=1"' in html
+
+
 def test_a_click_while_the_job_runs_shows_the_refusal_in_the_panel(
     client, post, stock_body
 ):

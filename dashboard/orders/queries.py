@@ -9,7 +9,7 @@ from dashboard.models.orders import Order
 from dashboard.models.sync import STATE_FAILED, STATE_PENDING, SyncItem
 from dashboard.orders import status
 from dashboard.orders.records import ORDER_KINDS
-from dashboard.orders.stats import needs_attention
+from dashboard.orders.stats import awaiting_invoice, awaiting_tracking, needs_attention
 
 PAGE_SIZE = 25
 
@@ -43,6 +43,13 @@ PAYMENT_LABELS = {
 }
 
 
+# The steps the overview tiles count, as Pedidos filters: (label, condition).
+STEPS = {
+    "nfe": ("Aguardando NF-e", awaiting_invoice),
+    "rastreio": ("Aguardando rastreio", awaiting_tracking),
+}
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the Pedidos list is narrowed to."""
@@ -50,6 +57,7 @@ class Filters:
     status: str = ""
     channel: str = ""
     attention: bool = False
+    step: str = ""  # one of STEPS: what the merchant has to do next
     page: int = 1
 
     def query_args(self, **changes) -> dict:
@@ -58,6 +66,7 @@ class Filters:
             "status": self.status,
             "marketplace": self.channel,
             "atencao": "1" if self.attention else "",
+            "etapa": self.step,
             "pagina": self.page,
         }
         values.update(changes)
@@ -83,6 +92,8 @@ def _filtered(filters: Filters):
         query = query.where(Order.channel == filters.channel)
     if filters.attention:
         query = query.where(needs_attention())
+    if filters.step in STEPS:
+        query = query.where(STEPS[filters.step][1]())
     return query
 
 

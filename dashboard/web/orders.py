@@ -56,6 +56,7 @@ def _filters() -> queries.Filters:
         status=request.args.get("status", "").strip(),
         channel=request.args.get("marketplace", "").strip(),
         attention=request.args.get("atencao") == "1",
+        step=request.args.get("etapa", "").strip(),
         page=max(request.args.get("pagina", 1, type=int) or 1, 1),
     )
 
@@ -70,6 +71,7 @@ def index():
         filters=filters,
         channels=queries.channels(),
         statuses=queries.statuses(),
+        steps=[(name, label) for name, (label, _) in queries.STEPS.items()],
         **_helpers(),
     )
 

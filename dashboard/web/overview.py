@@ -190,8 +190,13 @@ def run_now(job: str):
 
     if not wants_fragment():
         flash(outcome.message, "success" if outcome.started else "warning")
-        return redirect(url_for("overview.index"), code=303)
+        back = BACK_TO.get(request.form.get("voltar", ""), "overview.index")
+        return redirect(url_for(back), code=303)
     return _panel_response(job, outcome)
+
+
+# Pages with their own "Sincronizar agora" form, which come back to themselves.
+BACK_TO = {"pedidos": "orders.index"}
 
 
 def _panel_response(job: str, outcome: RunOutcome):
