@@ -285,7 +285,7 @@ def test_the_order_filters_and_the_list_agree_after_back(page, stack):
 
     page.go_back()
 
-    expect(page).to_have_url(re.compile(r"status=approved&marketplace=$"))
+    expect(page).to_have_url(re.compile(r"status=approved&marketplace=&etapa=$"))
     expect(page.locator("#filter-status")).to_have_value("approved")
     expect(page.locator("input[name=atencao]")).not_to_be_checked()
 
