@@ -152,7 +152,7 @@ def test_the_order_page_shows_items_totals_delivery_and_timeline(client, orders)
 
     assert "Pedido 1001" in page
     assert "CAM-01" in page and "R$ 50,00" in page
-    assert "Rua das Flores" in page and "CEP 01001000" in page
+    assert "Rua das Flores" in page and "CEP 01001-000" in page
     assert "Cartão de crédito em 3x" in page
     assert "Pedido importado do Plugg.to" in page
 

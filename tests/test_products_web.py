@@ -442,3 +442,13 @@ def test_pages_let_htmx_swap_409_and_422_answers(client, configured):
 
     assert swaps(422) and swaps(409) and swaps(200)
     assert not swaps(400) and not swaps(500) and not swaps(204)
+
+
+def test_a_fractional_stock_says_it_must_be_whole(client, post, configured):
+    pid = make_product("CAM-01").id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-quantity": "1,5"})
+
+    assert response.status_code == 422
+    assert "O estoque deve ser um número inteiro." in response.get_data(as_text=True)

@@ -79,7 +79,8 @@ class SkuForm(Form):
 
     def validate_quantity(self, field) -> None:
         try:
-            self.quantity_value = cells.stock((field.data or "").strip(), False)
+            raw = (field.data or "").strip()
+            self.quantity_value = cells.stock(raw, "," in raw)
         except cells.CellError as error:
             raise ValidationError(_sentence(str(error))) from None
 
