@@ -13,6 +13,7 @@ from dashboard.demo import prepare_store, remember_sandbox_url
 from dashboard.extensions import db
 from dashboard.sandbox import SandboxConfig, SandboxServer
 from dashboard.storage import open_storage
+from dashboard.sync.report import status_text
 from tests.conftest import CREDENTIALS
 
 CONFIGURE = [
@@ -155,3 +156,31 @@ def test_every_file_and_folder_a_command_creates_is_private(run, tmp_path):
     for path in [tmp_path, *tmp_path.rglob("*")]:
         expected = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(path.stat().st_mode) == expected, path
+
+
+def test_status_text_shows_brasilia_times_and_pt_br_kinds():
+    report = {
+        "configuration": {"missing": [], "credentials_rejected": ""},
+        "jobs": {
+            "stock": {
+                "label": "Estoque",
+                "auto": True,
+                "interval_minutes": 5,
+                "last_run": {
+                    "status": "partial",
+                    "started_at": "2026-12-04T01:11:33.598714+00:00",
+                },
+            }
+        },
+        "items": {"stock": {"ok": 24, "pending": 3}},
+        "failed_items": [{"kind": "invoice", "key": "p1", "error": "Recusada."}],
+    }
+
+    text = status_text(report)
+
+    assert (
+        "Estoque: automática a cada 5 min; última: parcial em 03/12/2026 22:11 "
+        "(horário de Brasília)"
+    ) in text
+    assert "  Estoque: 24 em dia, 3 pendente" in text
+    assert "  FALHA NF-e p1: Recusada." in text

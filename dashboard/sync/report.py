@@ -1,6 +1,7 @@
 """The sync status as data, for `run.py status` and the pages."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -110,6 +111,32 @@ STATE_LABELS = {
     "failed": "falhou",
     "ignored": "ignorado",
 }
+KIND_LABELS = {
+    "product": "Produto",
+    "price": "Preço",
+    "stock": "Estoque",
+    "order_import": "Importação de pedido",
+    "order_external": "Número do pedido",
+    "order_status": "Status do pedido",
+    "invoice": "NF-e",
+    "tracking": "Rastreio",
+}
+RUN_STATUS_LABELS = {
+    "running": "em andamento",
+    "ok": "concluída",
+    "partial": "parcial",
+    "failed": "falhou",
+    "interrupted": "interrompida",
+}
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+def _local(stamp: str) -> str:
+    """Show an ISO UTC time of the report as Brasília time, ``04/12/2026 22:11``."""
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SAO_PAULO).strftime("%d/%m/%Y %H:%M")
 
 
 def status_text(report: dict) -> str:
@@ -128,7 +155,8 @@ def status_text(report: dict) -> str:
             else "manual"
         )
         last = (
-            f"última: {run['status']} em {run['started_at']}"
+            f"última: {RUN_STATUS_LABELS.get(run['status'], run['status'])} em "
+            f"{_local(run['started_at'])} (horário de Brasília)"
             if run
             else "nunca executada"
         )
@@ -138,7 +166,8 @@ def status_text(report: dict) -> str:
             f"{count} {STATE_LABELS.get(state, state)}"
             for state, count in sorted(states.items())
         )
-        lines.append(f"  {kind}: {parts}")
+        lines.append(f"  {KIND_LABELS.get(kind, kind)}: {parts}")
     for item in report["failed_items"]:
-        lines.append(f"  FALHA {item['kind']} {item['key']}: {item['error']}")
+        kind = KIND_LABELS.get(item["kind"], item["kind"])
+        lines.append(f"  FALHA {kind} {item['key']}: {item['error']}")
     return "\n".join(lines)

@@ -8,22 +8,13 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.models.sync import STATE_FAILED, SyncItem
 from dashboard.sync import state
+from dashboard.sync.report import KIND_LABELS
 from dashboard.sync.runner import job_for_kind, start_in_background
 from dashboard.web.rendering import render, wants_fragment
 
 bp = Blueprint("failures", __name__, url_prefix="/falhas")
 
 PAGE_SIZE = 50
-KIND_LABELS = {
-    "product": "Produto",
-    "price": "Preço",
-    "stock": "Estoque",
-    "order_import": "Importação de pedido",
-    "order_external": "Número do pedido",
-    "order_status": "Status do pedido",
-    "invoice": "NF-e",
-    "tracking": "Rastreio",
-}
 
 
 def _page_number() -> int:

@@ -17,7 +17,7 @@ from dashboard.orders.nfe import (
 )
 from dashboard.orders.records import find_order
 from dashboard.orders.tracking import CORREIOS, validate_tracking
-from dashboard.web.failures import KIND_LABELS
+from dashboard.sync.report import KIND_LABELS
 from dashboard.web.forms import Form
 from dashboard.web.rendering import render, wants_fragment
 
