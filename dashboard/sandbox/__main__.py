@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     server = SandboxServer(config)
     try:
         server.start()
-        print(f"SANDBOX_URL={server.url}", flush=True)
+        # The one line of stdout, read by the process that started us.
+        sys.stdout.write(f"SANDBOX_URL={server.url}\n")
+        sys.stdout.flush()
         while True:
             time.sleep(3600)
     except _StopRequested as stop:
