@@ -14,6 +14,7 @@ from dashboard.catalog.exporter import export_catalog
 from dashboard.catalog.importer import apply_import, preview_import
 from dashboard.extensions import db
 from dashboard.models.catalog import Product, Variation
+from dashboard.models.orders import Order
 from dashboard.models.sync import SyncItem
 from dashboard.models.types import utcnow
 from dashboard.orders import intake
@@ -643,3 +644,20 @@ def test_an_xlsx_export_keeps_prices_stock_and_measures_as_numbers(store, tmp_pa
     assert mug["price"] == pytest.approx(29.90)
     assert mug["quantity"] == 10
     assert mug["weight"] == pytest.approx(0.35)
+
+
+def test_a_held_order_released_after_the_import_is_warned_about(store, tmp_path):
+    intake.ingest(
+        parse_order(order_json("p1", lines=[("CAM-01-P", 3, "59.90")])), utcnow()
+    )
+    held = db.session.scalar(select(Order).where(Order.pluggto_id == "p1"))
+    assert held.hold_reason  # the store has no CAM-01-P yet
+    path = write_csv(tmp_path)
+    assert apply_import(path).ok  # adds CAM-01-P with stock 4
+    assert intake.try_release(held, utcnow()) is not None  # takes 3: stock 1
+
+    report = preview_import(path)
+
+    warning = [notice for notice in report.notices if notice.startswith("Atenção")]
+    assert len(warning) == 1
+    assert "CAM-01-P (loja 1, planilha 4)" in warning[0]

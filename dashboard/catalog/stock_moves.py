@@ -9,11 +9,11 @@ whose stock the file changes and that orders moved after that moment.
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects.sqlite import insert
 
 from dashboard.extensions import db
-from dashboard.models.orders import Order, OrderItem
+from dashboard.models.orders import Order, OrderEvent, OrderItem
 from dashboard.models.settings import Setting
 from dashboard.models.types import utcnow
 
@@ -50,7 +50,7 @@ def moved_by_orders(skus: Iterable[str], since: datetime) -> set[str]:
                 .where(
                     OrderItem.resolved_sku.in_(chunk),
                     or_(
-                        and_(OrderItem.reserved > 0, Order.imported_at >= since),
+                        and_(OrderItem.reserved > 0, _reserved_since(since)),
                         and_(OrderItem.returned > 0, Order.canceled_at >= since),
                     ),
                 )
@@ -58,6 +58,19 @@ def moved_by_orders(skus: Iterable[str], since: datetime) -> set[str]:
             )
         )
     return moved
+
+
+def _reserved_since(since: datetime):
+    """An order took its stock since then: imported, or released from a hold.
+
+    Both moments are "imported" events of its timeline; ``imported_at`` alone
+    would miss a held order released later.
+    """
+    return exists().where(
+        OrderEvent.order_id == Order.id,
+        OrderEvent.kind == "imported",
+        OrderEvent.at >= since,
+    )
 
 
 def overwrite_notice(changes: dict[str, tuple[int, int]]) -> str | None:
