@@ -452,3 +452,16 @@ def test_a_fractional_stock_says_it_must_be_whole(client, post, configured):
 
     assert response.status_code == 422
     assert "O estoque deve ser um número inteiro." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["1.000", "1,000"])
+def test_a_stock_of_a_thousand_with_a_separator_is_a_thousand(
+    client, post, configured, typed
+):
+    pid = make_product("CAM-01", quantity=10).id
+    form = shown_form(client, pid)
+
+    response = post(f"/produtos/{pid}/editar/0", {**form, "s0-quantity": typed})
+
+    assert response.status_code == 303
+    assert stock_of("CAM-01") == 1000

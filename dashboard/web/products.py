@@ -1,6 +1,7 @@
 """Produtos: the catalog list, a product page, import/export and "sync now"."""
 
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -60,6 +61,10 @@ class ApplyForm(Form):
     """Only the CSRF token: the upload is named in the address."""
 
 
+# A stock is whole: a separator before groups of three digits marks thousands.
+THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+
+
 class SkuForm(Form):
     price = StringField(
         "Preço (de)", validators=[InputRequired("Informe o preço de venda.")]
@@ -80,6 +85,8 @@ class SkuForm(Form):
     def validate_quantity(self, field) -> None:
         try:
             raw = (field.data or "").strip()
+            if THOUSANDS.fullmatch(raw):  # "1.000" or "1,000": a whole thousand
+                raw = raw.replace(".", "").replace(",", "")
             self.quantity_value = cells.stock(raw, "," in raw)
         except cells.CellError as error:
             raise ValidationError(_sentence(str(error))) from None
