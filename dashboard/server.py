@@ -1,15 +1,18 @@
 """Serve the dashboard with Waitress and run the scheduler beside it."""
 
+import fcntl
 import logging
-import socket
 import threading
 import time
+from pathlib import Path
+from typing import TextIO
 
 import click
 from waitress import create_server
 
 from dashboard.cli import EXIT_CONFIG, EXIT_OK, Runtime, install_stop_signals
 from dashboard.config import LOCAL_HOST_NAMES
+from dashboard.storage import make_private_dir
 from dashboard.sync import runner, scheduler
 
 logger = logging.getLogger(__name__)
@@ -18,13 +21,25 @@ WAITRESS_THREADS = 8
 # How long a stop waits for the scheduler and the runs in progress; a run
 # still going after that is closed as interrupted on the next start.
 STOP_WAIT_SECONDS = 4
+DEMO_LOCK = "demo.lock"
 
 
 def serve(runtime: Runtime) -> int:
     """Start everything, block until SIGINT/SIGTERM, stop cleanly."""
+    demo_lock = None
     if runtime.demo:
         runtime.overrides["DEMO_MODE"] = True
-        _fresh_demo_store(runtime)
+        demo_lock = _lock_demo_folder(runtime.resolved_data_dir())
+        if demo_lock is None:
+            click.echo(
+                "O modo demonstração já está aberto em outra janela (mesma pasta "
+                "de dados). Use aquele painel ou feche-o antes.",
+                err=True,
+            )
+            return EXIT_CONFIG
+        from dashboard.demo import reset_store
+
+        reset_store(runtime.resolved_data_dir())
     app = runtime.app()
     host, port = app.config["BIND_HOST"], app.config["BIND_PORT"]
     if host not in LOCAL_HOST_NAMES:
@@ -46,8 +61,8 @@ def serve(runtime: Runtime) -> int:
         )
         return EXIT_CONFIG
 
-    # Only once the port is ours: a second copy that cannot start must leave
-    # the running demo's store and sandbox address alone.
+    # Only once the port is ours: a copy that cannot start must leave no
+    # sandbox address behind.
     demo = None
     if runtime.demo:
         from dashboard.demo import start_demo
@@ -72,21 +87,26 @@ def serve(runtime: Runtime) -> int:
         _wait_for_background(background)
         if demo is not None:
             demo.stop()
+        if demo_lock is not None:
+            demo_lock.close()
         logger.info("Dashboard stopped")
     return EXIT_OK
 
 
-def _fresh_demo_store(runtime: Runtime) -> None:
-    """Start the demo store afresh, unless another demo holds the port."""
-    from dashboard.demo import reset_store
+def _lock_demo_folder(folder: Path) -> TextIO | None:
+    """Hold the demo folder for this process; None if another demo holds it.
 
-    host, port = runtime.overrides["BIND_HOST"], runtime.overrides["BIND_PORT"]
+    Each demo start wipes the demo store, so a second demo (on any port) must
+    not start while one runs. The lock goes with the process, even on kill -9.
+    """
+    make_private_dir(folder)
+    handle = (folder / DEMO_LOCK).open("a")
     try:
-        with socket.create_server((host, port)):
-            pass
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return  # the bind below fails with its own message; keep that demo's data
-    reset_store(runtime.resolved_data_dir())
+        handle.close()
+        return None
+    return handle
 
 
 def _wait_for_background(background: scheduler.BackgroundScheduler) -> None:

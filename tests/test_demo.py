@@ -20,7 +20,7 @@ from dashboard.models.catalog import Product
 from dashboard.models.sync import STATE_OK, STATE_PENDING, SyncItem
 from dashboard.sandbox import DEMO_CREDENTIALS
 from dashboard.sync import runner
-from tests.browser_support import Dashboard, clean_env
+from tests.browser_support import Dashboard, clean_env, free_port
 
 RUN_WAIT_SECONDS = 15
 
@@ -162,18 +162,20 @@ def test_a_fresh_demo_store_drops_the_database_and_uploads_but_keeps_logs(tmp_pa
 
 
 @pytest.mark.e2e
-def test_a_second_demo_that_cannot_start_leaves_the_open_one_working(tmp_path):
+@pytest.mark.parametrize("same_port", [True, False])
+def test_a_second_demo_is_refused_and_leaves_the_open_one_working(tmp_path, same_port):
     dashboard = Dashboard(
         tmp_path / "data", clean_env(), tmp_path / "dashboard.log", options=("--demo",)
     )
     dashboard.start()
     try:
-        second = dashboard.cli("--demo", "--port", str(dashboard.port))
+        port = dashboard.port if same_port else free_port()
+        second = dashboard.cli("--demo", "--port", str(port))
         status = dashboard.cli("--demo", "status", "--json")
     finally:
         dashboard.stop()
 
     assert second.returncode == 2
-    assert "Não foi possível usar" in second.stderr
+    assert "O modo demonstração já está aberto em outra janela" in second.stderr
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)
+    assert json.loads(status.stdout)["items"]  # the open demo's store is intact
