@@ -120,3 +120,13 @@ def test_marking_the_nfe_reversed_twice_changes_nothing_the_second_time(reversal
     assert outcome.ok
     assert len(order_of("p1").events) == events
     assert order_of("p1").needs_reversal is False
+
+
+def test_tracking_needs_an_nfe_recorded_here_or_seen_on_plugg_to():
+    assert actions.tracking_problem(Order(pluggto_status="approved")).startswith(
+        "Informe a NF-e antes do rastreio"
+    )
+    assert actions.tracking_problem(Order(nfe_key="3" * 44)) is None
+    # Invoiced from an ERP or the Plugg.to panel: the NF-e is already there.
+    assert actions.tracking_problem(Order(pluggto_status="invoiced")) is None
+    assert actions.tracking_problem(Order(pluggto_status="shipped")) is None

@@ -66,14 +66,21 @@ def edit_problem(order: Order) -> str | None:
     return None
 
 
+def invoiced_on_pluggto(order: Order) -> bool:
+    """Tell whether Plugg.to shows the order invoiced, or further along."""
+    seen = status.rank(order.pluggto_status)
+    return seen is not None and seen >= status.INVOICED_RANK
+
+
 def tracking_problem(order: Order) -> str | None:
     """Say why tracking cannot be entered yet although the order is open, or None.
 
     Marketplaces need the invoice before the shipment, and Plugg.to's flow
     is invoiced, then shipping_informed. A recorded NF-e is enough: the
-    tracking push waits until Plugg.to has accepted the NF-e.
+    tracking push waits until Plugg.to has accepted the NF-e. So is an order
+    Plugg.to already has as invoiced (the NF-e came from an ERP or the panel).
     """
-    if order.nfe_key:
+    if order.nfe_key or invoiced_on_pluggto(order):
         return None
     return (
         "Informe a NF-e antes do rastreio: os marketplaces exigem a nota fiscal "
