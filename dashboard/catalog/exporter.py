@@ -8,31 +8,15 @@ from typing import Any
 from sqlalchemy import select
 
 from dashboard.catalog import stock_moves
+from dashboard.catalog.reading import SIMPLE_COLUMNS
 from dashboard.catalog.records import ItemRecord, ProductRecord, iter_families
 from dashboard.catalog.spreadsheet import format_of, write_csv, write_xlsx
 from dashboard.extensions import db
 from dashboard.models.catalog import Product, Variation
 from dashboard.models.types import utcnow
 
-BASE_COLUMNS = [
-    "sku",
-    "sku_parent",
-    "name",
-    "description",
-    "brand",
-    "ean",
-    "price",
-    "special_price",
-    "special_price_start",
-    "special_price_end",
-    "quantity",
-    "weight",
-    "length",
-    "width",
-    "height",
-    "active",
-    "external",
-]
+# The export writes exactly the columns the import reads, in the same order.
+BASE_COLUMNS = list(SIMPLE_COLUMNS)
 MIN_CATEGORY_COLUMNS = 3
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects.sqlite import insert
 
+from dashboard.catalog.records import CHUNK
 from dashboard.extensions import db
 from dashboard.models.orders import Order, OrderEvent, OrderItem
 from dashboard.models.settings import Setting
@@ -41,8 +42,8 @@ def moved_by_orders(skus: Iterable[str], since: datetime) -> set[str]:
     """Return which of these SKUs orders reserved or returned stock of since then."""
     wanted = list(skus)
     moved: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         moved.update(
             db.session.scalars(
                 select(OrderItem.resolved_sku)
